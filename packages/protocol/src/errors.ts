@@ -1,0 +1,106 @@
+/**
+ * The registry of Conclave's stable error codes. Every failure the server or SDK reports carries one of
+ * these codes; they never change meaning once published. Mapping to HTTP statuses, WebSocket close codes
+ * and TRTC's numeric codes happens only at the edges (server api/ and signaling/, the client SDK).
+ */
+export const ErrorCodes = {
+  // Join tokens (UserSig, PrivateMapKey)
+  USERSIG_MALFORMED: 'The UserSig is not a well-formed TLS 2.0 signature',
+  USERSIG_EXPIRED: 'The UserSig has expired',
+  USERSIG_APP_MISMATCH: 'The UserSig was issued for another SDKAppID',
+  USERSIG_USER_MISMATCH: 'The UserSig was issued for another userId',
+  USERSIG_BAD_SIGNATURE: 'The UserSig signature does not match',
+  USERSIG_USERBUF_MISMATCH: 'The UserSig userbuf is missing or unexpected',
+  USERSIG_NOT_YET_VALID: 'The UserSig was issued more than 60 s in the future',
+  PRIVATE_MAP_KEY_MALFORMED: 'The PrivateMapKey privilege record is malformed',
+  PRIVATE_MAP_KEY_EXPIRED: 'The PrivateMapKey privileges have expired',
+  PRIVATE_MAP_KEY_ROOM_MISMATCH: 'The PrivateMapKey was issued for another room',
+  PRIVILEGE_MISSING: 'The PrivateMapKey does not grant this privilege',
+  INVALID_USER_ID: 'userId must be 1-32 bytes of [a-zA-Z0-9_-]',
+  INVALID_ROOM_ID: 'roomId must be an integer 1..4294967294, strRoomId 1-64 bytes',
+  INVALID_SDK_APP_ID: 'SDKAppID must be a positive 32-bit integer',
+  INVALID_EXPIRE: 'expire must be an integer number of seconds 0..315360000 (10 years)',
+  INVALID_PRIVILEGES: 'privileges must be an integer 0..255 (a PrivilegeBits combination)',
+  INVALID_SECRET_KEY: 'The secret key must be a non-empty string',
+  INVALID_USERBUF: 'userbuf must be at most 1024 bytes',
+  // Configuration and start-up
+  CONFIG_INVALID: 'The configuration is invalid',
+  CONFIG_INSECURE: 'The configuration would expose plain HTTP beyond loopback',
+  // Media plane
+  MEDIA_WORKER_DIED: 'The media worker carrying this room died',
+  MEDIA_NO_WORKER: 'No media worker is available',
+  // Data, apps and privacy
+  APP_NOT_FOUND: 'No application has this SDKAppID',
+  APP_TERMINATED: 'The application has been terminated',
+  APP_INVALID: 'The application settings are invalid',
+  APP_KEY_DESTROYED: "The application's data key has been destroyed; its secrets are unrecoverable",
+  MASTER_KEY_INVALID: 'The master key must be 32 bytes, given as 64 hex characters or base64',
+  KEY_UNWRAP_FAILED: 'A stored key could not be unwrapped (wrong master key or tampered data)',
+  REGION_UNKNOWN: 'No data store is configured for this region',
+  SAMPLE_INVALID: 'The quality sample is malformed or out of bounds',
+  TELEMETRY_RECORD_INVALID: 'The log or event record is malformed or out of bounds',
+  COMM_ID_INVALID: 'CommId must be {SdkAppId}_{RoomId}_{CreateTime}',
+  TELEMETRY_WRITER_CLOSED: 'The telemetry writer has been closed',
+  DELETION_REQUEST_INVALID: 'The deletion request is malformed',
+  STORE_UNAVAILABLE: 'The data store cannot be reached',
+  STORE_MIGRATION_FAILED: 'The data store schema could not be migrated',
+  // Signaling
+  SIGNAL_MALFORMED: 'The signaling message is not valid JSON of the expected shape',
+  SIGNAL_TOO_LARGE: 'The signaling message exceeds the size limit',
+  SIGNAL_RATE_LIMITED: 'Too many signaling messages; slow down',
+  SIGNAL_UNKNOWN_METHOD: 'Unknown signaling method',
+  SIGNAL_JOIN_TIMEOUT: 'The first message must be a join, sent within a few seconds',
+  SIGNAL_NOT_JOINED: 'Join a room before sending this request',
+  SIGNAL_ALREADY_JOINED: 'This connection has already joined a room',
+  SIGNAL_IDLE_TIMEOUT: 'The connection was idle for too long',
+  SESSION_RESUME_FAILED: 'The session cannot be resumed; join again',
+  // Rooms
+  ROOM_FULL: 'The room has reached its participant limit',
+  ROOM_PUBLISHERS_FULL: 'The room has reached its publisher (anchor) limit',
+  ROOM_SCENE_MISMATCH: 'The room exists with another scene',
+  ROLE_CANNOT_PUBLISH: 'Audience members cannot publish; switch role to anchor first',
+  SUB_STREAM_TAKEN: 'Another participant is already sharing a screen in this room',
+  STREAM_ALREADY_PUBLISHED: 'This stream is already published',
+  PRIVATE_MAP_KEY_REQUIRED: 'This app requires a PrivateMapKey to enter and switch role',
+  CUSTOM_MESSAGE_RATE_LIMITED: 'Custom messages are limited to 30 per second and 8 KB per second',
+  CUSTOM_MESSAGE_FORBIDDEN: 'Only anchors can send custom messages',
+  NOT_FOUND: 'No such transport, producer or consumer in this session',
+  // Media plane (signaling-level)
+  MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
+  // Generic
+  INTERNAL: 'Internal error',
+} as const;
+
+/** A stable string code from {@link ErrorCodes}. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Options attached to a {@link ConclaveError}. */
+export interface ConclaveErrorOptions {
+  /** Underlying error, kept for logs; never sent to clients. */
+  cause?: unknown;
+  /** Structured, non-secret facts about the failure (safe to send to the caller). */
+  details?: Record<string, unknown>;
+}
+
+/** The one error type of Conclave: a stable code, a human message and optional details. */
+export class ConclaveError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options: ConclaveErrorOptions = {}) {
+    super(message ?? ErrorCodes[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ConclaveError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** The JSON shape sent over the wire. */
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+/** True when `value` is a known error code. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCodes, value);
+}

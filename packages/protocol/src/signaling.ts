@@ -1,0 +1,194 @@
+/**
+ * Signaling messages between the SDK and the server, version {@link PROTOCOL_VERSION}, over one WebSocket per
+ * participant. Three shapes: a client request `{v, id, method, data}`, the server's response
+ * `{v, id, ok, data | error}`, and a server notification `{v, notification, data}`. Every inbound message is
+ * validated against these schemas on arrival; mediasoup's own parameter objects are bounded here and
+ * validated in depth by mediasoup.
+ */
+import { z } from 'zod';
+import {
+  kickReasonSchema,
+  leaveReasonSchema,
+  mediaKindSchema,
+  roleSchema,
+  roomIdSchema,
+  sceneSchema,
+  sdkAppIdSchema,
+  strRoomIdSchema,
+  streamTypeSchema,
+  userIdSchema,
+} from './identifiers.ts';
+import { qualitySampleSchema } from './quality.ts';
+
+/** Largest signaling message either side accepts, in bytes. */
+export const MAX_SIGNAL_MESSAGE_BYTES = 16 * 1024;
+
+const id = z.string().min(1).max(64);
+/** An opaque object produced by mediasoup (RTP parameters, DTLS parameters, capabilities). */
+const mediasoupObject = z.record(z.string(), z.unknown());
+
+const roomKey = z.union([
+  z.object({ roomId: roomIdSchema, strRoomId: z.undefined().optional() }),
+  z.object({ strRoomId: strRoomIdSchema, roomId: z.undefined().optional() }),
+]);
+
+export const joinRequestSchema = z
+  .object({
+    sdkAppId: sdkAppIdSchema,
+    userId: userIdSchema,
+    userSig: z.string().min(1).max(4096),
+    roomId: roomIdSchema.optional(),
+    strRoomId: strRoomIdSchema.optional(),
+    role: roleSchema.default('anchor'),
+    scene: sceneSchema.default('rtc'),
+    privateMapKey: z.string().min(1).max(4096).optional(),
+    /** The device's receive capabilities (mediasoup-client `device.rtpCapabilities`), once loaded. */
+    rtpCapabilities: mediasoupObject.optional(),
+    sdkVersion: z.string().max(32).default('unknown'),
+    os: z.string().max(64).default('unknown'),
+  })
+  .strict()
+  .refine((j) => (j.roomId === undefined) !== (j.strRoomId === undefined), {
+    message: 'exactly one of roomId and strRoomId',
+    path: ['roomId'],
+  });
+
+export const requestSchemas = {
+  join: joinRequestSchema,
+  /** Resume a dropped session within the grace period with the token from the join answer. */
+  resume: z.object({ resumeToken: z.string().min(16).max(128), rtpCapabilities: mediasoupObject.optional() }).strict(),
+  leave: z.object({}).strict(),
+  setRtpCapabilities: z.object({ rtpCapabilities: mediasoupObject }).strict(),
+  connectTransport: z.object({ transportId: id, dtlsParameters: mediasoupObject }).strict(),
+  restartIce: z.object({ transportId: id }).strict(),
+  produce: z
+    .object({ transportId: id, kind: mediaKindSchema, streamType: streamTypeSchema, rtpParameters: mediasoupObject })
+    .strict(),
+  closeProducer: z.object({ producerId: id }).strict(),
+  pauseProducer: z.object({ producerId: id }).strict(),
+  resumeProducer: z.object({ producerId: id }).strict(),
+  consume: z.object({ producerId: id, small: z.boolean().default(false) }).strict(),
+  resumeConsumer: z.object({ consumerId: id }).strict(),
+  pauseConsumer: z.object({ consumerId: id }).strict(),
+  closeConsumer: z.object({ consumerId: id }).strict(),
+  /** `small: true` selects the low simulcast layer of a main stream. */
+  setConsumerLayer: z.object({ consumerId: id, small: z.boolean() }).strict(),
+  switchRole: z.object({ role: roleSchema, privateMapKey: z.string().min(1).max(4096).optional() }).strict(),
+  /** TRTC custom message: anchors only, cmdId 1..10, ≤ 1 KB of data (base64 on the wire). */
+  customMessage: z
+    .object({ cmdId: z.number().int().min(1).max(10), data: z.string().max(1400).base64() })
+    .strict(),
+  qualitySample: qualitySampleSchema,
+  heartbeat: z.object({}).strict(),
+} as const;
+
+export type RequestMethod = keyof typeof requestSchemas;
+export type RequestData<M extends RequestMethod> = z.output<(typeof requestSchemas)[M]>;
+export type RequestInput<M extends RequestMethod> = z.input<(typeof requestSchemas)[M]>;
+
+/** The envelope of a client request, validated before its data. */
+export const requestEnvelopeSchema = z
+  .object({
+    v: z.literal(1),
+    id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    method: z.string().max(32),
+    data: z.unknown(),
+  })
+  .strict();
+
+export interface TransportOptions {
+  id: string;
+  iceParameters: Record<string, unknown>;
+  iceCandidates: Record<string, unknown>[];
+  dtlsParameters: Record<string, unknown>;
+}
+
+/** A published stream as others see it. */
+export interface RemoteStream {
+  producerId: string;
+  userId: string;
+  kind: 'audio' | 'video';
+  streamType: 'main' | 'sub';
+  /** Whether a small (low) layer exists. */
+  simulcast: boolean;
+  paused: boolean;
+}
+
+export interface RemoteParticipant {
+  userId: string;
+  role: 'anchor' | 'audience';
+}
+
+export interface JoinAnswer {
+  /** Present this to `resume` within the grace period after a dropped connection. */
+  resumeToken: string;
+  resumeGraceSeconds: number;
+  routerRtpCapabilities: Record<string, unknown>;
+  sendTransport: TransportOptions;
+  recvTransport: TransportOptions;
+  participants: RemoteParticipant[];
+  streams: RemoteStream[];
+  /** Unix ms when the UserSig expires; the server ends the session then unless refreshed. */
+  expiresAt: number;
+}
+
+export interface ConsumeAnswer {
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: Record<string, unknown>;
+  streamType: 'main' | 'sub';
+  userId: string;
+}
+
+/** What each request method answers with. */
+export interface ResponseData {
+  join: JoinAnswer;
+  resume: JoinAnswer;
+  leave: Record<string, never>;
+  setRtpCapabilities: Record<string, never>;
+  connectTransport: Record<string, never>;
+  restartIce: { iceParameters: Record<string, unknown> };
+  produce: { producerId: string };
+  closeProducer: Record<string, never>;
+  pauseProducer: Record<string, never>;
+  resumeProducer: Record<string, never>;
+  consume: ConsumeAnswer;
+  resumeConsumer: Record<string, never>;
+  pauseConsumer: Record<string, never>;
+  closeConsumer: Record<string, never>;
+  setConsumerLayer: Record<string, never>;
+  switchRole: { role: 'anchor' | 'audience' };
+  customMessage: Record<string, never>;
+  qualitySample: Record<string, never>;
+  heartbeat: { serverTime: number };
+}
+
+/** Server → client notifications and their payloads. */
+export interface NotificationData {
+  participantJoined: RemoteParticipant;
+  participantLeft: { userId: string; reason: z.infer<typeof leaveReasonSchema> };
+  roleChanged: RemoteParticipant;
+  streamAdded: RemoteStream;
+  streamRemoved: { producerId: string; userId: string };
+  streamPaused: { producerId: string; userId: string };
+  streamResumed: { producerId: string; userId: string };
+  /** The consumer ended because its producer or transport went away. */
+  consumerClosed: { consumerId: string };
+  customMessage: { userId: string; cmdId: number; seq: number; data: string };
+  /** This session is over: the same user entered elsewhere, was removed, or the room was dismissed. */
+  kicked: { reason: z.infer<typeof kickReasonSchema>; message: string };
+  /** The media plane under this session failed (e.g. its worker died); rejoin to get new transports. */
+  mediaReset: { reason: 'worker_died' };
+  /** The UserSig expires soon; the session ends at `expiresAt`. */
+  tokenExpiring: { expiresAt: number };
+}
+
+export type NotificationName = keyof NotificationData;
+
+export type ServerMessage =
+  | { v: 1; id: number; ok: true; data: unknown }
+  | { v: 1; id: number; ok: false; error: { code: string; message: string; details?: Record<string, unknown> } }
+  | { v: 1; notification: NotificationName; data: unknown };
+
+export { roomKey as roomKeySchema };

@@ -1,0 +1,205 @@
+/**
+ * The one place that reads configuration. Sources, later ones winning: built-in defaults, a JSON file
+ * (`CONCLAVE_CONFIG` or `--config`), environment variables, then explicit overrides (CLI flags).
+ * Everything is validated at start; a bad value stops the server with a message naming the field.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConclaveError } from '@conclave/protocol';
+
+const port = z.number().int().min(0).max(65535);
+const nonEmpty = z.string().min(1);
+
+const regionStore = z.discriminatedUnion('driver', [
+  z.object({ driver: z.literal('sqlite'), path: nonEmpty }).strict(),
+  z.object({ driver: z.literal('postgres'), url: nonEmpty }).strict(),
+]);
+
+export const configSchema = z
+  .object({
+    /** Dev mode: generated dev app and keys, demo page signs UserSigs. Never for production. */
+    dev: z.boolean().default(false),
+    dataDir: nonEmpty.default('.conclave'),
+    http: z
+      .object({
+        host: nonEmpty.default('127.0.0.1'),
+        port: port.default(8443),
+        /** PEM files; when both are given the server speaks HTTPS + WSS. */
+        tlsCertFile: nonEmpty.optional(),
+        tlsKeyFile: nonEmpty.optional(),
+        /** Plain HTTP beyond loopback is refused unless this is set (e.g. behind a TLS-terminating proxy). */
+        allowInsecureHttp: z.boolean().default(false),
+        bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+        requestTimeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
+        headersTimeoutMs: z.number().int().min(1000).max(60_000).default(10_000),
+        keepAliveTimeoutMs: z.number().int().min(1000).max(120_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    media: z
+      .object({
+        /** mediasoup workers; 0 = one per CPU core. */
+        workers: z.number().int().min(0).max(256).default(0),
+        listenIp: nonEmpty.default('127.0.0.1'),
+        /** The address clients reach media on (public IP or hostname) when listenIp is 0.0.0.0. */
+        announcedAddress: nonEmpty.optional(),
+        rtcMinPort: z.number().int().min(1024).max(65535).default(40000),
+        rtcMaxPort: z.number().int().min(1024).max(65535).default(49999),
+        logLevel: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+      })
+      .strict()
+      .prefault({}),
+    storage: z
+      .object({
+        /** Region of apps created without one. */
+        defaultRegion: nonEmpty.default('default'),
+        /** Each region's own store; data of an app is written only to its region's store. */
+        regions: z.record(nonEmpty, regionStore).optional(),
+      })
+      .strict()
+      .prefault({}),
+    security: z
+      .object({
+        /** Base64 of 32 bytes wrapping every app's data key. Dev mode generates one in dataDir. */
+        masterKey: nonEmpty.optional(),
+        /** Bearer token for the admin API; dev mode generates one in dataDir. */
+        adminToken: z.string().min(24).optional(),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Boolean(c.http.tlsCertFile) !== Boolean(c.http.tlsKeyFile)) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'tlsKeyFile'], message: 'tlsCertFile and tlsKeyFile go together' });
+    }
+    if (c.media.rtcMinPort > c.media.rtcMaxPort) {
+      ctx.addIssue({ code: 'custom', path: ['media', 'rtcMaxPort'], message: 'must be ≥ rtcMinPort' });
+    }
+    if (c.security.masterKey !== undefined && Buffer.from(c.security.masterKey, 'base64').length !== 32) {
+      ctx.addIssue({ code: 'custom', path: ['security', 'masterKey'], message: 'must be base64 of exactly 32 bytes' });
+    }
+  });
+
+/** Validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+/** Configuration as written by a person: every field optional. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variables understood, each mapped to a config path and a parser. */
+const ENV: Record<string, [path: string, parse: (v: string) => unknown]> = {
+  CONCLAVE_DEV: ['dev', parseBool],
+  CONCLAVE_DATA_DIR: ['dataDir', String],
+  CONCLAVE_HOST: ['http.host', String],
+  CONCLAVE_PORT: ['http.port', parseNumber],
+  CONCLAVE_TLS_CERT: ['http.tlsCertFile', String],
+  CONCLAVE_TLS_KEY: ['http.tlsKeyFile', String],
+  CONCLAVE_ALLOW_INSECURE_HTTP: ['http.allowInsecureHttp', parseBool],
+  CONCLAVE_MEDIA_WORKERS: ['media.workers', parseNumber],
+  CONCLAVE_MEDIA_LISTEN_IP: ['media.listenIp', String],
+  CONCLAVE_MEDIA_ANNOUNCED_ADDRESS: ['media.announcedAddress', String],
+  CONCLAVE_RTC_MIN_PORT: ['media.rtcMinPort', parseNumber],
+  CONCLAVE_RTC_MAX_PORT: ['media.rtcMaxPort', parseNumber],
+  CONCLAVE_MASTER_KEY: ['security.masterKey', String],
+  CONCLAVE_ADMIN_TOKEN: ['security.adminToken', String],
+  CONCLAVE_LOG_LEVEL: ['log.level', String],
+};
+
+/** The environment variables {@link loadConfig} reads, for documentation and `--help`. */
+export const CONFIG_ENV_VARS = Object.fromEntries(Object.entries(ENV).map(([k, [p]]) => [k, p]));
+
+function parseBool(v: string): unknown {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  return v; // left for the schema to reject with a clear message
+}
+
+function parseNumber(v: string): unknown {
+  return /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    node = (typeof next === 'object' && next !== null ? next : (node[key] = {})) as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] =
+      isPlainObject(prev) && isPlainObject(value) ? mergeDeep(prev, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads and validates the configuration. Throws ConclaveError CONFIG_INVALID listing every bad field. */
+export function loadConfig(
+  options: { env?: NodeJS.ProcessEnv; file?: string; overrides?: ConfigInput } = {},
+): Config {
+  const env = options.env ?? process.env;
+  let merged: Record<string, unknown> = {};
+  const file = options.file ?? env.CONCLAVE_CONFIG;
+  if (file) merged = readConfigFile(file);
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, [dotted, parse]] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') setPath(fromEnv, dotted, parse(raw));
+  }
+  merged = mergeDeep(mergeDeep(merged, fromEnv), (options.overrides ?? {}) as Record<string, unknown>);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConclaveError('CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`, {
+      details: { problems: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    });
+  }
+  return parsed.data;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConclaveError('CONFIG_INVALID', `cannot read configuration file ${file}`, { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new ConclaveError('CONFIG_INVALID', `configuration file ${file} is not valid JSON`, { cause });
+  }
+  if (!isPlainObject(value)) throw new ConclaveError('CONFIG_INVALID', `configuration file ${file} must hold a JSON object`);
+  return value;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Number of mediasoup workers to start. */
+export function workerCount(config: Config): number {
+  return config.media.workers > 0 ? config.media.workers : Math.max(1, os.availableParallelism());
+}
+
+/** Absolute data directory. */
+export function dataDir(config: Config): string {
+  return path.resolve(config.dataDir);
+}

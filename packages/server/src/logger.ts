@@ -1,0 +1,24 @@
+/** Structured JSON logs (pino). One child logger per subsystem; secrets are redacted by path. */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT = [
+  'userSig',
+  'privateMapKey',
+  'secretKey',
+  'masterKey',
+  'adminToken',
+  'authorization',
+  '*.userSig',
+  '*.privateMapKey',
+  '*.secretKey',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+];
+
+/** Creates the root logger writing JSON lines to stdout (or `destination`). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { service: 'conclave' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+}

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { generate } from 'selfsigned';
+import { ConclaveError } from '@conclave/protocol';
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startConclave } from './main.ts';
+import { resolveTransport } from './api/tls.ts';
+
+const log = createLogger('silent');
+
+function getJson(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('plain HTTP beyond loopback is refused unless explicitly allowed', async () => {
+  const config = loadConfig({ env: {}, overrides: { http: { host: '0.0.0.0' } } });
+  await assert.rejects(resolveTransport(config, log), (e: unknown) => e instanceof ConclaveError && e.code === 'CONFIG_INSECURE');
+  const allowed = loadConfig({ env: {}, overrides: { http: { host: '0.0.0.0', allowInsecureHttp: true } } });
+  assert.deepEqual(await resolveTransport(allowed, log), { kind: 'http', reason: 'explicitly-allowed' });
+  const loopback = loadConfig({ env: {} });
+  assert.deepEqual(await resolveTransport(loopback, log), { kind: 'http', reason: 'loopback' });
+});
+
+test('dev mode on a non-loopback address generates and keeps a self-signed certificate', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-dev-'));
+  const config = loadConfig({ env: {}, overrides: { dev: true, dataDir, http: { host: '0.0.0.0' } } });
+  const first = await resolveTransport(config, log);
+  assert.equal(first.kind, 'https');
+  const second = await resolveTransport(config, log);
+  assert.equal(first.kind === 'https' && second.kind === 'https' && first.cert === second.cert, true, 'reused across restarts');
+});
+
+test('with a configured certificate, /health and /metrics answer over TLS', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-tls-'));
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  fs.writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
+  fs.writeFileSync(path.join(dir, 'key.pem'), pems.private);
+  const config = loadConfig({
+    env: { CONCLAVE_TLS_CERT: path.join(dir, 'cert.pem'), CONCLAVE_TLS_KEY: path.join(dir, 'key.pem') },
+    overrides: { dataDir: dir, http: { port: 0 }, media: { workers: 1, rtcMinPort: 42000, rtcMaxPort: 42999 } },
+  });
+  const server = await startConclave(config, log);
+  try {
+    assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const health = await getJson(`${server.url}/health`, pems.cert);
+    assert.equal(health.status, 200);
+    assert.equal(JSON.parse(health.body).status, 'ok');
+    const metrics = await getJson(`${server.url}/metrics`, pems.cert);
+    assert.match(metrics.body, /conclave_media_workers 1/);
+    const missing = await getJson(`${server.url}/nope`, pems.cert);
+    assert.equal(missing.status, 404);
+    assert.equal(JSON.parse(missing.body).error.code, 'NOT_FOUND');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a missing certificate file is a clear configuration error', async () => {
+  const config = loadConfig({ env: { CONCLAVE_TLS_CERT: '/nonexistent/c.pem', CONCLAVE_TLS_KEY: '/nonexistent/k.pem' } });
+  await assert.rejects(resolveTransport(config, log), /tlsCertFile: cannot read a PEM file/);
+});

@@ -1,0 +1,58 @@
+/**
+ * The only place that wires Conclave's parts together: configuration → transport (TLS) → HTTP server →
+ * media workers → routes. Everything else receives what it needs as parameters.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { workerCount, type Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createHttpServer } from './api/http-server.ts';
+import { registerHealth } from './api/health.ts';
+import { createMetricsRegistry, registerMetrics } from './api/metrics.ts';
+import { resolveTransport } from './api/tls.ts';
+import { WorkerPool } from './media/worker-pool.ts';
+
+export interface ConclaveServer {
+  /** Base URL clients use, e.g. `https://127.0.0.1:8443`. */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly workers: WorkerPool;
+  close(): Promise<void>;
+}
+
+export async function startConclave(config: Config, log: Logger): Promise<ConclaveServer> {
+  const transport = await resolveTransport(config, log);
+  const workers = await WorkerPool.start(
+    {
+      count: workerCount(config),
+      rtcMinPort: config.media.rtcMinPort,
+      rtcMaxPort: config.media.rtcMaxPort,
+      logLevel: config.media.logLevel,
+    },
+    log.child({ subsystem: 'media' }),
+  );
+  const app = createHttpServer(config, transport, log);
+  registerHealth(app, { workers, startedAt: Date.now() });
+  registerMetrics(app, createMetricsRegistry(workers));
+
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    workers.close();
+    throw err;
+  }
+  const { port } = app.server.address() as AddressInfo;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const url = `${transport.kind}://${host}:${port}`;
+  log.info({ url, transport: transport.kind, workers: workers.workers.length }, 'conclave started');
+
+  return {
+    url,
+    app,
+    workers,
+    async close() {
+      await app.close();
+      workers.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 + Node 20 machine (reaching only npm and apt) to run Conclave:
+#   bash scripts/setup.sh          system libraries, npm packages, the mediasoup worker, the browser SDK bundle
+#   bash scripts/setup.sh --test   the same plus what the test suite drives: Chromium and ffmpeg
+# Safe to re-run: each step skips what is already in place. Prints the time each step took.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+WITH_TEST=0
+[ "${1:-}" = "--test" ] && WITH_TEST=1
+t0=$(date +%s)
+
+# 1. Debian packages: the toolchain and libraries the mediasoup worker is built and runs against.
+PKGS=(build-essential pkg-config ninja-build meson python3 libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
+  libabsl-dev flatbuffers-compiler libflatbuffers-dev)
+[ "$WITH_TEST" = 1 ] && PKGS+=(chromium ffmpeg)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt: installing ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+t1=$(date +%s)
+
+# 2. npm packages. MEDIASOUP_WORKER_BIN stops mediasoup's own postinstall (it needs GitHub and PyPI);
+#    step 3 provides the worker instead.
+echo "==> npm: installing packages"
+MEDIASOUP_WORKER_BIN=/dev/null npm ci --no-audit --no-fund --loglevel=error
+t2=$(date +%s)
+
+# 3. The mediasoup worker: cached, prebuilt, or built from source (with progress).
+echo "==> mediasoup worker"
+bash scripts/mediasoup/install-worker.sh
+t3=$(date +%s)
+
+# 4. The browser SDK bundle the server serves.
+echo "==> browser SDK bundle"
+node scripts/build-client.mjs
+t4=$(date +%s)
+echo "setup done in $((t4 - t0))s (apt $((t1 - t0))s, npm $((t2 - t1))s, worker $((t3 - t2))s, bundle $((t4 - t3))s)"
