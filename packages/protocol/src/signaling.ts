@@ -182,6 +182,8 @@ export interface NotificationData {
   mediaReset: { reason: 'worker_died' };
   /** The UserSig expires soon; the session ends at `expiresAt`. */
   tokenExpiring: { expiresAt: number };
+  /** A message that could not be attributed to a request was refused (malformed, too large). */
+  error: { code: string; message: string };
 }
 
 export type NotificationName = keyof NotificationData;

@@ -51,6 +51,33 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    signaling: z
+      .object({
+        /** A connection must send its join within this time. */
+        joinTimeoutMs: z.number().int().min(500).max(60_000).default(5_000),
+        /** Largest message accepted; larger ones get SIGNAL_TOO_LARGE and the socket is closed. */
+        maxMessageBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+        /** Sustained messages per second per connection, and the burst allowed above it. */
+        messagesPerSecond: z.number().min(1).max(10_000).default(50),
+        messageBurst: z.number().int().min(1).max(100_000).default(200),
+        /** New connections per minute from one IP address. */
+        connectionsPerIpPerMinute: z.number().int().min(1).max(100_000).default(120),
+        /** Ping interval; a connection that answers no ping for two intervals is dropped. */
+        heartbeatMs: z.number().int().min(1000).max(120_000).default(10_000),
+        /** A dropped participant may resume its session within this time (TRTC: 90 s), then it is removed. */
+        resumeGraceSeconds: z.number().int().min(1).max(3600).default(90),
+      })
+      .strict()
+      .prefault({}),
+    rooms: z
+      .object({
+        rtcMaxUsers: z.number().int().min(1).max(100_000).default(300),
+        rtcMaxPublishers: z.number().int().min(1).max(1000).default(50),
+        liveMaxUsers: z.number().int().min(1).max(1_000_000).default(100_000),
+        liveMaxAnchors: z.number().int().min(1).max(1000).default(50),
+      })
+      .strict()
+      .prefault({}),
     storage: z
       .object({
         /** Region of apps created without one. */

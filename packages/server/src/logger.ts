@@ -1,5 +1,5 @@
 /** Structured JSON logs (pino). One child logger per subsystem; secrets are redacted by path. */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -19,6 +19,6 @@ const REDACT = [
 ];
 
 /** Creates the root logger writing JSON lines to stdout (or `destination`). */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({ level, base: { service: 'conclave' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

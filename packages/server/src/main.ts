@@ -11,12 +11,19 @@ import { registerHealth } from './api/health.ts';
 import { createMetricsRegistry, registerMetrics } from './api/metrics.ts';
 import { resolveTransport } from './api/tls.ts';
 import { WorkerPool } from './media/worker-pool.ts';
+import { Conference } from './conference/conference.ts';
+import { fixedApps, type AppAccess } from './conference/app-access.ts';
+import { loadOrCreateDevKeys } from './dev-keys.ts';
+import { RoomDirectory } from './rooms/index.ts';
+import { attachSignaling } from './signaling/websocket-server.ts';
 
 export interface ConclaveServer {
   /** Base URL clients use, e.g. `https://127.0.0.1:8443`. */
   readonly url: string;
   readonly app: FastifyInstance;
   readonly workers: WorkerPool;
+  readonly rooms: RoomDirectory;
+  readonly conference: Conference;
   close(): Promise<void>;
 }
 
@@ -35,9 +42,33 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   registerHealth(app, { workers, startedAt: Date.now() });
   registerMetrics(app, createMetricsRegistry(workers));
 
+  const apps: AppAccess[] = [];
+  if (config.dev) {
+    const dev = loadOrCreateDevKeys(config);
+    apps.push({ sdkAppId: dev.sdkAppId, secretKey: dev.secretKey, privilegeControl: false });
+  }
+  const rooms = new RoomDirectory({
+    limits: {
+      rtc: { maxUsers: config.rooms.rtcMaxUsers, maxPublishers: config.rooms.rtcMaxPublishers },
+      live: { maxUsers: config.rooms.liveMaxUsers, maxAnchors: config.rooms.liveMaxAnchors },
+    },
+    disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
+  });
+  const conference = new Conference({
+    directory: rooms,
+    workers,
+    network: { listenIp: config.media.listenIp, announcedAddress: config.media.announcedAddress },
+    apps: fixedApps(apps),
+    resumeGraceSeconds: config.signaling.resumeGraceSeconds,
+    log: log.child({ subsystem: 'conference' }),
+  });
+  const signaling = attachSignaling(app.server, conference, config.signaling, log.child({ subsystem: 'signaling' }));
+
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    signaling.close();
+    conference.close();
     workers.close();
     throw err;
   }
@@ -50,7 +81,11 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     url,
     app,
     workers,
+    rooms,
+    conference,
     async close() {
+      signaling.close();
+      conference.close();
       await app.close();
       workers.close();
     },

@@ -2,7 +2,7 @@
  * The HTTP(S) server every route and the signaling WebSocket hang off. Timeouts against slow clients
  * (slowloris), a small default body limit, and the JSON error shape `{ error: { code, message } }`.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ConclaveError, isErrorCode, type ErrorCode } from '@conclave/protocol';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -30,8 +30,9 @@ export function httpStatusFor(code: ErrorCode): number {
 }
 
 export function createHttpServer(config: Config, transport: Transport, log: Logger): FastifyInstance {
+  // One instance type for HTTP and HTTPS: routes never depend on which transport carries them.
   const app = Fastify({
-    loggerInstance: log.child({ subsystem: 'http' }),
+    loggerInstance: log.child({ subsystem: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutMs,

@@ -1,0 +1,64 @@
+/**
+ * A participant's server-side session: the room membership (rooms/), its media (media/) and its current
+ * signaling connection, which may change when a dropped client resumes within the grace period.
+ */
+import crypto from 'node:crypto';
+import type { NotificationData, NotificationName } from '@conclave/protocol';
+import type { ParticipantMedia } from '../media/participant-media.ts';
+import type { RoomRouter } from '../media/room-router.ts';
+import type { Participant } from '../rooms/index.ts';
+import type { SignalConnection } from '../signaling/connection.ts';
+import type { AppAccess } from './app-access.ts';
+
+export class Session {
+  readonly id: string;
+  readonly app: AppAccess;
+  readonly participant: Participant;
+  readonly router: RoomRouter;
+  readonly media: ParticipantMedia;
+  /** Unix ms when the UserSig that admitted this session expires. */
+  readonly expiresAt: number;
+  connection: SignalConnection | undefined;
+  /** Set once the session is over, so late events and requests are ignored. */
+  ended = false;
+  /** SHA-256 of the current resume token; the token itself is only ever held by the client. */
+  resumeTokenHash = '';
+
+  constructor(init: {
+    id: string;
+    app: AppAccess;
+    participant: Participant;
+    router: RoomRouter;
+    media: ParticipantMedia;
+    expiresAt: number;
+    connection: SignalConnection;
+  }) {
+    this.id = init.id;
+    this.app = init.app;
+    this.participant = init.participant;
+    this.router = init.router;
+    this.media = init.media;
+    this.expiresAt = init.expiresAt;
+    this.connection = init.connection;
+  }
+
+  get userId(): string {
+    return this.participant.userId;
+  }
+
+  /** Issues a fresh resume token (the previous one stops working) and returns it. */
+  rotateResumeToken(): string {
+    const token = crypto.randomBytes(32).toString('base64url');
+    this.resumeTokenHash = hashResumeToken(token);
+    return token;
+  }
+
+  notify<N extends NotificationName>(notification: N, data: NotificationData[N]): void {
+    if (!this.ended) this.connection?.notify(notification, data);
+  }
+}
+
+/** Lookups go by hash so the comparison does not leak the token through timing. */
+export function hashResumeToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('base64url');
+}

@@ -1,0 +1,146 @@
+/**
+ * Publishing and receiving: transports, producers and consumers of a session. rooms/ authorises every
+ * publish and receive; media/ does the work; the others in the room hear about streams through the
+ * directory's events (see conference.ts).
+ */
+import type { types } from 'mediasoup';
+import { ConclaveError, type RemoteStream, type RequestData, type RequestMethod } from '@conclave/protocol';
+import type { PublishedStream, Room, RoomDirectory } from '../rooms/index.ts';
+import type { Session } from './session.ts';
+
+interface Published {
+  producer: types.Producer;
+  session: Session;
+}
+
+export class StreamRequests {
+  readonly #directory: RoomDirectory;
+  readonly #sessionsIn: (room: Room) => Session[];
+  /** Every producer of this node by id, so a consume request finds its source. */
+  readonly #producers = new Map<string, Published>();
+
+  constructor(directory: RoomDirectory, sessionsIn: (room: Room) => Session[]) {
+    this.#directory = directory;
+    this.#sessionsIn = sessionsIn;
+  }
+
+  async handle(session: Session, method: RequestMethod, data: unknown): Promise<unknown> {
+    const { media } = session;
+    switch (method) {
+      case 'setRtpCapabilities':
+        media.rtpCapabilities = (data as RequestData<'setRtpCapabilities'>).rtpCapabilities as unknown as types.RtpCapabilities;
+        return {};
+      case 'connectTransport': {
+        const d = data as RequestData<'connectTransport'>;
+        await media.connect(d.transportId, d.dtlsParameters as unknown as types.DtlsParameters);
+        return {};
+      }
+      case 'restartIce':
+        return { iceParameters: await media.restartIce((data as RequestData<'restartIce'>).transportId) };
+      case 'produce':
+        return this.#produce(session, data as RequestData<'produce'>);
+      case 'closeProducer':
+        this.#directory.removeStream(session.participant, this.#own(session, (data as RequestData<'closeProducer'>).producerId).id);
+        return {};
+      case 'pauseProducer':
+      case 'resumeProducer':
+        await this.#setPaused(session, (data as RequestData<'pauseProducer'>).producerId, method === 'pauseProducer');
+        return {};
+      case 'consume':
+        return this.#consume(session, data as RequestData<'consume'>);
+      case 'resumeConsumer':
+        await media.consumer((data as RequestData<'resumeConsumer'>).consumerId).resume();
+        return {};
+      case 'pauseConsumer':
+        await media.consumer((data as RequestData<'pauseConsumer'>).consumerId).pause();
+        return {};
+      case 'closeConsumer':
+        media.closeConsumer((data as RequestData<'closeConsumer'>).consumerId);
+        return {};
+      case 'setConsumerLayer': {
+        const d = data as RequestData<'setConsumerLayer'>;
+        await media.setLayer(d.consumerId, d.small);
+        return {};
+      }
+      default:
+        throw new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method}"`);
+    }
+  }
+
+  /** How a published stream looks to the others, or undefined when its producer is gone. */
+  describe(stream: PublishedStream): RemoteStream | undefined {
+    const published = this.#producers.get(stream.id);
+    if (!published) return undefined;
+    return {
+      producerId: stream.id,
+      userId: stream.userId,
+      kind: stream.kind,
+      streamType: stream.streamType,
+      simulcast: published.producer.type === 'simulcast',
+      paused: published.producer.paused,
+    };
+  }
+
+  /** The stream left the room: close its producer (which closes every consumer of it). */
+  forget(stream: PublishedStream): void {
+    const published = this.#producers.get(stream.id);
+    this.#producers.delete(stream.id);
+    published?.producer.close();
+  }
+
+  async #produce(session: Session, d: RequestData<'produce'>): Promise<{ producerId: string }> {
+    // Cheap refusals first (role, privileges, slot taken) so no producer is made for nothing; the directory
+    // re-checks atomically when the stream is recorded below.
+    if (session.participant.role !== 'anchor') throw new ConclaveError('ROLE_CANNOT_PUBLISH');
+    const producer = await session.media.produce(d.transportId, d.kind, d.rtpParameters as unknown as types.RtpParameters, {
+      userId: session.userId,
+      streamType: d.streamType,
+    });
+    if (producer.kind === 'audio' && d.streamType === 'sub') {
+      producer.close();
+      throw new ConclaveError('SIGNAL_MALFORMED', 'the sub stream carries video only');
+    }
+    this.#producers.set(producer.id, { producer, session });
+    try {
+      this.#directory.addStream(session.participant, { id: producer.id, kind: d.kind, streamType: d.streamType });
+    } catch (error) {
+      this.#producers.delete(producer.id);
+      producer.close();
+      throw error;
+    }
+    producer.observer.once('close', () => this.#producers.delete(producer.id));
+    return { producerId: producer.id };
+  }
+
+  #own(session: Session, producerId: string): types.Producer {
+    const published = this.#producers.get(producerId);
+    if (!published || published.session !== session) throw new ConclaveError('NOT_FOUND', 'no such producer in this session');
+    return published.producer;
+  }
+
+  async #setPaused(session: Session, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.#own(session, producerId);
+    if (producer.paused === paused) return;
+    await (paused ? producer.pause() : producer.resume());
+    const room = this.#directory.getRoom(session.participant.roomKey);
+    for (const other of room ? this.#sessionsIn(room) : []) {
+      if (other === session) continue;
+      other.notify(paused ? 'streamPaused' : 'streamResumed', { producerId, userId: session.userId });
+    }
+  }
+
+  async #consume(session: Session, d: RequestData<'consume'>) {
+    const stream = this.#directory.authorizeReceive(session.participant, d.producerId);
+    const published = this.#producers.get(stream.id);
+    if (!published) throw new ConclaveError('NOT_FOUND', 'the stream has ended');
+    const consumer = await session.media.consume(published.producer, d.small);
+    return {
+      consumerId: consumer.id,
+      producerId: stream.id,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      streamType: stream.streamType,
+      userId: stream.userId,
+    };
+  }
+}
