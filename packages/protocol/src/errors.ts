@@ -23,6 +23,19 @@ export const ErrorCodes = {
   INVALID_PRIVILEGES: 'privileges must be an integer 0..255 (a PrivilegeBits combination)',
   INVALID_SECRET_KEY: 'The secret key must be a non-empty string',
   INVALID_USERBUF: 'userbuf must be at most 1024 bytes',
+  // Server API (TC3-signed Cloud API requests)
+  API_AUTH_MISSING: 'The request is not signed with TC3-HMAC-SHA256',
+  API_SECRET_ID_UNKNOWN: 'The SecretId is not known',
+  API_SIGNATURE_INVALID: 'The request signature does not match',
+  API_SIGNATURE_EXPIRED: 'The request timestamp is more than 5 minutes away from the server time',
+  API_REQUEST_REPLAYED: 'This signed request was already received',
+  API_RATE_LIMITED: 'Too many API requests for this app',
+  API_UNKNOWN_ACTION: 'The action is not known',
+  API_UNSUPPORTED_VERSION: 'The API version is not supported (use 2019-07-22)',
+  API_INVALID_PARAMETER: 'A request parameter is missing or invalid',
+  API_UNAUTHORIZED_APP: 'These API credentials are not for this SdkAppId',
+  ROOM_NOT_FOUND: 'No such room is active',
+  USER_NOT_FOUND: 'No such user is in the room',
   // Configuration and start-up
   CONFIG_INVALID: 'The configuration is invalid',
   CONFIG_INSECURE: 'The configuration would expose plain HTTP beyond loopback',
@@ -67,6 +80,8 @@ export const ErrorCodes = {
   NOT_FOUND: 'No such transport, producer or consumer in this session',
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
+  // HTTP edge
+  SDK_NOT_BUILT: 'The browser SDK bundle has not been built; run npm run build:client',
   // Generic
   INTERNAL: 'Internal error',
 } as const;

@@ -5,7 +5,9 @@ import { z } from 'zod';
 export const PROTOCOL_VERSION = 1;
 
 /** userId: 1–32 bytes of `[a-zA-Z0-9_-]` (TRTC's rule). */
-export const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'userId must be 1-32 characters of [a-zA-Z0-9_-]');
+export const userIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'userId must be 1-32 characters of [a-zA-Z0-9_-]');
 /** Numeric room: 1..4294967294. */
 export const roomIdSchema = z.number().int().min(1).max(4294967294);
 /** String room: 1–64 characters of letters, digits, space and TRTC's allowed punctuation. */

@@ -7,8 +7,6 @@
  */
 import { z } from 'zod';
 import {
-  kickReasonSchema,
-  leaveReasonSchema,
   mediaKindSchema,
   roleSchema,
   roomIdSchema,
@@ -17,6 +15,8 @@ import {
   strRoomIdSchema,
   streamTypeSchema,
   userIdSchema,
+  type KickReason,
+  type LeaveReason,
 } from './identifiers.ts';
 import { qualitySampleSchema } from './quality.ts';
 
@@ -75,9 +75,7 @@ export const requestSchemas = {
   setConsumerLayer: z.object({ consumerId: id, small: z.boolean() }).strict(),
   switchRole: z.object({ role: roleSchema, privateMapKey: z.string().min(1).max(4096).optional() }).strict(),
   /** TRTC custom message: anchors only, cmdId 1..10, ≤ 1 KB of data (base64 on the wire). */
-  customMessage: z
-    .object({ cmdId: z.number().int().min(1).max(10), data: z.string().max(1400).base64() })
-    .strict(),
+  customMessage: z.object({ cmdId: z.number().int().min(1).max(10), data: z.string().max(1400).base64() }).strict(),
   qualitySample: qualitySampleSchema,
   heartbeat: z.object({}).strict(),
 } as const;
@@ -167,7 +165,7 @@ export interface ResponseData {
 /** Server → client notifications and their payloads. */
 export interface NotificationData {
   participantJoined: RemoteParticipant;
-  participantLeft: { userId: string; reason: z.infer<typeof leaveReasonSchema> };
+  participantLeft: { userId: string; reason: LeaveReason };
   roleChanged: RemoteParticipant;
   streamAdded: RemoteStream;
   streamRemoved: { producerId: string; userId: string };
@@ -177,7 +175,7 @@ export interface NotificationData {
   consumerClosed: { consumerId: string };
   customMessage: { userId: string; cmdId: number; seq: number; data: string };
   /** This session is over: the same user entered elsewhere, was removed, or the room was dismissed. */
-  kicked: { reason: z.infer<typeof kickReasonSchema>; message: string };
+  kicked: { reason: KickReason; message: string };
   /** The media plane under this session failed (e.g. its worker died); rejoin to get new transports. */
   mediaReset: { reason: 'worker_died' };
   /** The UserSig expires soon; the session ends at `expiresAt`. */

@@ -31,7 +31,12 @@ export const configSchema = z
         tlsKeyFile: nonEmpty.optional(),
         /** Plain HTTP beyond loopback is refused unless this is set (e.g. behind a TLS-terminating proxy). */
         allowInsecureHttp: z.boolean().default(false),
-        bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
         requestTimeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
         headersTimeoutMs: z.number().int().min(1000).max(60_000).default(10_000),
         keepAliveTimeoutMs: z.number().int().min(1000).max(120_000).default(5_000),
@@ -56,7 +61,12 @@ export const configSchema = z
         /** A connection must send its join within this time. */
         joinTimeoutMs: z.number().int().min(500).max(60_000).default(5_000),
         /** Largest message accepted; larger ones get SIGNAL_TOO_LARGE and the socket is closed. */
-        maxMessageBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024)
+          .default(16 * 1024),
         /** Sustained messages per second per connection, and the burst allowed above it. */
         messagesPerSecond: z.number().min(1).max(10_000).default(50),
         messageBurst: z.number().int().min(1).max(100_000).default(200),
@@ -75,6 +85,13 @@ export const configSchema = z
         rtcMaxPublishers: z.number().int().min(1).max(1000).default(50),
         liveMaxUsers: z.number().int().min(1).max(1_000_000).default(100_000),
         liveMaxAnchors: z.number().int().min(1).max(1000).default(50),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        /** Signed Cloud API requests per second per app (token bucket; the burst is twice this). */
+        requestsPerSecondPerApp: z.number().min(1).max(1_000_000).default(100),
       })
       .strict()
       .prefault({}),
@@ -165,8 +182,7 @@ function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
-    out[key] =
-      isPlainObject(prev) && isPlainObject(value) ? mergeDeep(prev, value) : value;
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeDeep(prev, value) : value;
   }
   return out;
 }
@@ -176,9 +192,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Reads and validates the configuration. Throws ConclaveError CONFIG_INVALID listing every bad field. */
-export function loadConfig(
-  options: { env?: NodeJS.ProcessEnv; file?: string; overrides?: ConfigInput } = {},
-): Config {
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; overrides?: ConfigInput } = {}): Config {
   const env = options.env ?? process.env;
   let merged: Record<string, unknown> = {};
   const file = options.file ?? env.CONCLAVE_CONFIG;
@@ -212,7 +226,8 @@ function readConfigFile(file: string): Record<string, unknown> {
   } catch (cause) {
     throw new ConclaveError('CONFIG_INVALID', `configuration file ${file} is not valid JSON`, { cause });
   }
-  if (!isPlainObject(value)) throw new ConclaveError('CONFIG_INVALID', `configuration file ${file} must hold a JSON object`);
+  if (!isPlainObject(value))
+    throw new ConclaveError('CONFIG_INVALID', `configuration file ${file} must hold a JSON object`);
   return value;
 }
 

@@ -16,6 +16,9 @@ const devKeysSchema = z.object({
   secretKey: z.string().min(32),
   masterKey: z.string().min(40),
   adminToken: z.string().min(24),
+  /** Cloud API credentials of the dev app (TC3-HMAC-SHA256). */
+  apiSecretId: z.string().min(16),
+  apiSecretKey: z.string().min(32),
 });
 export type DevKeys = z.infer<typeof devKeysSchema>;
 
@@ -30,6 +33,8 @@ export function loadOrCreateDevKeys(config: Config): DevKeys {
     secretKey: crypto.randomBytes(32).toString('hex'),
     masterKey: crypto.randomBytes(32).toString('base64'),
     adminToken: crypto.randomBytes(24).toString('base64url'),
+    apiSecretId: `AKID${crypto.randomBytes(16).toString('hex')}`,
+    apiSecretKey: crypto.randomBytes(24).toString('base64url'),
   };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });

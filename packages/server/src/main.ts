@@ -3,6 +3,7 @@
  * media workers → routes. Everything else receives what it needs as parameters.
  */
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { workerCount, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -15,6 +16,11 @@ import { Conference } from './conference/conference.ts';
 import { fixedApps, type AppAccess } from './conference/app-access.ts';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 import { RoomDirectory } from './rooms/index.ts';
+import { registerDemo } from './api/demo.ts';
+import { registerDevUserSig } from './api/dev-usersig.ts';
+import { registerSdkAssets } from './api/sdk-assets.ts';
+import { registerCloudApi, type ApiCredential } from './api/cloud-api/endpoint.ts';
+import { roomActions } from './api/cloud-api/room-actions.ts';
 import { attachSignaling } from './signaling/websocket-server.ts';
 
 export interface ConclaveServer {
@@ -42,10 +48,17 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   registerHealth(app, { workers, startedAt: Date.now() });
   registerMetrics(app, createMetricsRegistry(workers));
 
+  registerSdkAssets(app, { distDir: fileURLToPath(new URL('../../client/dist', import.meta.url)) });
   const apps: AppAccess[] = [];
+  const apiCredentials: ApiCredential[] = [];
   if (config.dev) {
     const dev = loadOrCreateDevKeys(config);
     apps.push({ sdkAppId: dev.sdkAppId, secretKey: dev.secretKey, privilegeControl: false });
+    apiCredentials.push({ secretId: dev.apiSecretId, secretKey: dev.apiSecretKey, sdkAppId: dev.sdkAppId });
+    registerDevUserSig(app, { sdkAppId: dev.sdkAppId, secretKey: dev.secretKey });
+    registerDemo(app, { dev: true, sdkAppId: dev.sdkAppId });
+  } else {
+    registerDemo(app, { dev: false });
   }
   const rooms = new RoomDirectory({
     limits: {
@@ -61,6 +74,12 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     apps: fixedApps(apps),
     resumeGraceSeconds: config.signaling.resumeGraceSeconds,
     log: log.child({ subsystem: 'conference' }),
+  });
+  registerCloudApi(app, {
+    actions: roomActions(rooms),
+    credentials: { find: async (secretId) => apiCredentials.find((c) => c.secretId === secretId) },
+    requestsPerSecondPerApp: config.api.requestsPerSecondPerApp,
+    log: log.child({ subsystem: 'cloud-api' }),
   });
   const signaling = attachSignaling(app.server, conference, config.signaling, log.child({ subsystem: 'signaling' }));
 

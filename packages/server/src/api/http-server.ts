@@ -40,7 +40,9 @@ export function createHttpServer(config: Config, transport: Transport, log: Logg
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     maxParamLength: 200,
     trustProxy: false,
-    ...(transport.kind === 'https' ? { https: { cert: transport.cert, key: transport.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(transport.kind === 'https'
+      ? { https: { cert: transport.cert, key: transport.key, minVersion: 'TLSv1.2' as const } }
+      : {}),
   });
   app.server.headersTimeout = config.http.headersTimeoutMs;
 
@@ -48,13 +50,27 @@ export function createHttpServer(config: Config, transport: Transport, log: Logg
     if (error instanceof ConclaveError) {
       return reply.status(httpStatusFor(error.code)).send({ error: error.toJSON() });
     }
-    const status = typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500;
+    const status =
+      typeof (error as { statusCode?: unknown }).statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const code = (error as { code?: unknown }).code;
     return reply.status(status).send({
-      error: { code: isErrorCode(code) ? code : status === 413 ? 'REQUEST_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message: status < 500 ? error.message : 'internal error' },
+      error: {
+        code: isErrorCode(code)
+          ? code
+          : status === 413
+            ? 'REQUEST_TOO_LARGE'
+            : status < 500
+              ? 'BAD_REQUEST'
+              : 'INTERNAL',
+        message: status < 500 ? error.message : 'internal error',
+      },
     });
   });
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'no such route' } }));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'no such route' } }),
+  );
   return app;
 }

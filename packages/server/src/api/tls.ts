@@ -16,7 +16,12 @@ export type Transport =
 export async function resolveTransport(config: Config, log: Logger): Promise<Transport> {
   const { tlsCertFile, tlsKeyFile, host, allowInsecureHttp } = config.http;
   if (tlsCertFile && tlsKeyFile) {
-    return { kind: 'https', cert: readPem(tlsCertFile, 'tlsCertFile'), key: readPem(tlsKeyFile, 'tlsKeyFile'), source: 'configured' };
+    return {
+      kind: 'https',
+      cert: readPem(tlsCertFile, 'tlsCertFile'),
+      key: readPem(tlsKeyFile, 'tlsKeyFile'),
+      source: 'configured',
+    };
   }
   if (isLoopback(host)) return { kind: 'http', reason: 'loopback' };
   if (config.dev) {

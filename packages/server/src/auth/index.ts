@@ -36,3 +36,4 @@ export {
   requirePrivilege,
   verifyPrivateMapKey,
 } from './private-map-key.ts';
+export { TC3_MAX_SKEW_SECONDS, tc3Date, tc3Signature, verifyTc3, type Tc3Request, type Tc3Verified } from './tc3.ts';

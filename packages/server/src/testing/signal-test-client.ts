@@ -25,7 +25,9 @@ export class SignalTestClient {
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (raw) => {
       const msg = JSON.parse(raw.toString()) as ServerMessage;
       if ('notification' in msg) {

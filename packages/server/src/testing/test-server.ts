@@ -10,10 +10,14 @@ import { startConclave, type ConclaveServer } from '../main.ts';
 
 export interface TestServer {
   server: ConclaveServer;
+  dataDir: string;
   sdkAppId: number;
   secretKey: string;
   /** A UserSig for `userId` from the dev app (or another key/app/expiry for negative tests). */
-  userSig(userId: string, options?: { expireSeconds?: number; secretKey?: string; sdkAppId?: number; now?: number }): string;
+  userSig(
+    userId: string,
+    options?: { expireSeconds?: number; secretKey?: string; sdkAppId?: number; now?: number },
+  ): string;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ export async function startTestServer(overrides: ConfigInput = {}): Promise<Test
   const keys = loadOrCreateDevKeys(config);
   return {
     server,
+    dataDir,
     sdkAppId: keys.sdkAppId,
     secretKey: keys.secretKey,
     userSig: (userId, o = {}) =>

@@ -1,0 +1,108 @@
+// Admin app routes in process with app.inject(), over a real SQLite-backed registry.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { openRegionStores } from '../storage/regions.ts';
+import type { RegionStores } from '../storage/regions.ts';
+import { appsRoutes } from './apps.ts';
+
+let app: FastifyInstance;
+let stores: RegionStores;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-api-'));
+const admin = { 'x-test-admin': 'yes' };
+
+before(async () => {
+  stores = await openRegionStores(
+    { regions: { main: { driver: 'sqlite', path: path.join(dir, 'a.db') } } },
+    { masterKey: crypto.randomBytes(32).toString('hex'), logger: pino({ level: 'silent' }) },
+  );
+  app = Fastify();
+  await app.register(appsRoutes, {
+    apps: stores.apps,
+    requireAdmin: async (request, reply) => {
+      if (request.headers['x-test-admin'] !== 'yes')
+        await reply.status(401).send({ error: { code: 'UNAUTHORIZED', message: 'admin only' } });
+    },
+  });
+});
+after(async () => {
+  await app.close();
+  await stores.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('every app route refuses a caller the injected requireAdmin refuses', async () => {
+  for (const [method, url] of [
+    ['GET', '/admin/apps'],
+    ['POST', '/admin/apps'],
+    ['GET', '/admin/apps/1400000001'],
+    ['POST', '/admin/apps/1400000001/rotate-key'],
+    ['POST', '/admin/apps/1400000001/terminate'],
+  ] as const) {
+    const res = await app.inject({ method, url, payload: method === 'POST' ? {} : undefined });
+    assert.equal(res.statusCode, 401, `${method} ${url}`);
+  }
+  assert.equal((await stores.apps.list()).length, 0);
+});
+
+test('create → get → list → rotate-key → terminate', async () => {
+  const created = await app.inject({
+    method: 'POST',
+    url: '/admin/apps',
+    headers: admin,
+    payload: { name: 'Web demo', region: 'main', relayEnabled: true },
+  });
+  assert.equal(created.statusCode, 201);
+  assert.equal(created.headers['cache-control'], 'no-store');
+  const { app: rec, secretKey } = created.json() as {
+    app: { sdkAppId: number; relayEnabled: boolean };
+    secretKey: string;
+  };
+  assert.equal(rec.relayEnabled, true);
+  assert.equal(await stores.apps.getSecretKey(rec.sdkAppId), secretKey);
+
+  const got = await app.inject({ method: 'GET', url: `/admin/apps/${rec.sdkAppId}`, headers: admin });
+  assert.deepEqual(got.json(), { app: rec });
+  assert.ok(!got.body.includes(secretKey), 'get never returns the secret');
+  const list = await app.inject({ method: 'GET', url: '/admin/apps', headers: admin });
+  assert.deepEqual((list.json() as { apps: unknown[] }).apps, [rec]);
+
+  const rotated = await app.inject({ method: 'POST', url: `/admin/apps/${rec.sdkAppId}/rotate-key`, headers: admin });
+  const newKey = (rotated.json() as { secretKey: string }).secretKey;
+  assert.notEqual(newKey, secretKey);
+  assert.equal(await stores.apps.getSecretKey(rec.sdkAppId), newKey);
+
+  const terminated = await app.inject({ method: 'POST', url: `/admin/apps/${rec.sdkAppId}/terminate`, headers: admin });
+  assert.equal((terminated.json() as { app: { status: string } }).app.status, 'terminated');
+  const again = await app.inject({ method: 'POST', url: `/admin/apps/${rec.sdkAppId}/rotate-key`, headers: admin });
+  assert.equal(again.statusCode, 409);
+  assert.equal((again.json() as { error: { code: string } }).error.code, 'APP_TERMINATED');
+});
+
+test('errors map to statuses with stable codes', async () => {
+  const cases: [string, string, unknown, number, string][] = [
+    ['GET', '/admin/apps/1400000000', undefined, 404, 'APP_NOT_FOUND'],
+    ['GET', '/admin/apps/abc', undefined, 400, 'INVALID_SDK_APP_ID'],
+    ['GET', '/admin/apps/99999999999', undefined, 400, 'INVALID_SDK_APP_ID'],
+    ['POST', '/admin/apps', { name: 'x', region: 'mars' }, 400, 'REGION_UNKNOWN'],
+    ['POST', '/admin/apps', { name: 'x', region: 'main', extra: 1 }, 400, 'APP_INVALID'],
+    ['POST', '/admin/apps', { region: 'main' }, 400, 'APP_INVALID'],
+    ['POST', '/admin/apps', { name: 'x', region: 'main', callbackUrl: 'ftp://x' }, 400, 'APP_INVALID'],
+  ];
+  for (const [method, url, payload, status, code] of cases) {
+    const res = await app.inject({
+      method: method as 'GET' | 'POST',
+      url,
+      headers: admin,
+      payload: payload as object | undefined,
+    });
+    assert.equal(res.statusCode, status, `${method} ${url}`);
+    assert.equal((res.json() as { error: { code: string } }).error.code, code, `${method} ${url}`);
+  }
+});

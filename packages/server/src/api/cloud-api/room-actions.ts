@@ -1,0 +1,40 @@
+/** Room management actions: DismissRoom(ByStrRoomId) and RemoveUser(ByStrRoomId). */
+import { z } from 'zod';
+import { ConclaveError, roomIdSchema, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
+import type { RoomDirectory, RoomKey } from '../../rooms/index.ts';
+import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
+
+const userIds = z.array(userIdSchema).min(1).max(10);
+
+export function roomActions(rooms: RoomDirectory): CloudAction[] {
+  const dismiss = async (key: RoomKey) => {
+    if (!rooms.dismissRoom(key)) throw new ConclaveError('ROOM_NOT_FOUND');
+    return {};
+  };
+  const remove = async (key: RoomKey, ids: string[]) => {
+    if (!rooms.getRoom(key)) throw new ConclaveError('ROOM_NOT_FOUND');
+    // Users not in the room are ignored, as TRTC does: removing is idempotent.
+    for (const userId of ids) rooms.removeUser(key, userId);
+    return {};
+  };
+  return [
+    defineAction('DismissRoom', z.object({ SdkAppId: sdkAppIdParam, RoomId: roomIdSchema }).strict(), (p) =>
+      dismiss({ sdkAppId: p.SdkAppId, roomId: p.RoomId }),
+    ),
+    defineAction(
+      'DismissRoomByStrRoomId',
+      z.object({ SdkAppId: sdkAppIdParam, RoomId: strRoomIdSchema }).strict(),
+      (p) => dismiss({ sdkAppId: p.SdkAppId, strRoomId: p.RoomId }),
+    ),
+    defineAction(
+      'RemoveUser',
+      z.object({ SdkAppId: sdkAppIdParam, RoomId: roomIdSchema, UserIds: userIds }).strict(),
+      (p) => remove({ sdkAppId: p.SdkAppId, roomId: p.RoomId }, p.UserIds),
+    ),
+    defineAction(
+      'RemoveUserByStrRoomId',
+      z.object({ SdkAppId: sdkAppIdParam, RoomId: strRoomIdSchema, UserIds: userIds }).strict(),
+      (p) => remove({ sdkAppId: p.SdkAppId, strRoomId: p.RoomId }, p.UserIds),
+    ),
+  ];
+}

@@ -1,0 +1,31 @@
+/** Maps Conclave's error codes to TRTC Cloud API error codes (the API edge is the only place that knows them). */
+import type { ErrorCode } from '@conclave/protocol';
+
+const TRTC_CODE: Partial<Record<ErrorCode, string>> = {
+  API_AUTH_MISSING: 'AuthFailure.InvalidAuthorization',
+  API_SECRET_ID_UNKNOWN: 'AuthFailure.SecretIdNotFound',
+  API_SIGNATURE_INVALID: 'AuthFailure.SignatureFailure',
+  API_REQUEST_REPLAYED: 'AuthFailure.SignatureFailure',
+  API_SIGNATURE_EXPIRED: 'AuthFailure.SignatureExpire',
+  API_UNAUTHORIZED_APP: 'AuthFailure.UnauthorizedOperation',
+  API_RATE_LIMITED: 'RequestLimitExceeded',
+  API_UNKNOWN_ACTION: 'InvalidAction',
+  API_UNSUPPORTED_VERSION: 'NoSuchVersion',
+  API_INVALID_PARAMETER: 'InvalidParameter',
+  ROOM_NOT_FOUND: 'FailedOperation.RoomNotExist',
+  USER_NOT_FOUND: 'FailedOperation.UserNotExist',
+  INVALID_SDK_APP_ID: 'InvalidParameter.SdkAppId',
+  INVALID_ROOM_ID: 'InvalidParameter.RoomId',
+  INVALID_USER_ID: 'InvalidParameter.UserIds',
+};
+
+/**
+ * TRTC's code for a failure. Parameter errors name the field the way TRTC does
+ * (`InvalidParameter.SdkAppId`, `MissingParameter` for an absent required one).
+ */
+export function trtcErrorCode(code: ErrorCode, details?: Record<string, unknown>): string {
+  if (code === 'API_INVALID_PARAMETER' && typeof details?.field === 'string') {
+    return details.missing === true ? 'MissingParameter' : `InvalidParameter.${details.field}`;
+  }
+  return TRTC_CODE[code] ?? 'InternalError';
+}

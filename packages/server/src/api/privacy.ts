@@ -1,0 +1,42 @@
+/**
+ * Privacy routes: the public data inventory and the admin deletion request.
+ *   GET  /privacy/inventory          public JSON of privacy/inventory.ts
+ *   POST /admin/privacy/deletions    {sdkAppId, userId} → deletion receipt (requireAdmin)
+ */
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import { ConclaveError } from '@conclave/protocol';
+import { DATA_INVENTORY } from '../privacy/inventory.ts';
+import type { DeletionReceipt } from '../privacy/erasure.ts';
+import { DEFAULT_RETENTION } from '../privacy/retention-policy.ts';
+import type { RetentionPolicy } from '../privacy/retention-policy.ts';
+import { sendDataError } from './apps.ts';
+
+/** Options of {@link privacyRoutes}. */
+export interface PrivacyRoutesOptions {
+  /** Performs a deletion request, e.g. `(r) => eraseUser(stores, r)`. */
+  eraseUser: (request: { sdkAppId: number; userId: string }) => Promise<DeletionReceipt>;
+  requireAdmin: preHandlerAsyncHookHandler;
+  /** Retention actually in force, published with the inventory (default: the built-in defaults). */
+  retention?: RetentionPolicy;
+}
+
+/** Fastify plugin: inventory and deletion routes. */
+export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (app, options) => {
+  app.setErrorHandler(sendDataError);
+  const inventory = { version: 1, retention: options.retention ?? DEFAULT_RETENTION, tables: DATA_INVENTORY };
+
+  app.get('/privacy/inventory', async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send(inventory),
+  );
+
+  app.post<{ Body: unknown }>('/admin/privacy/deletions', { preHandler: options.requireAdmin }, async (request) => {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ConclaveError('DELETION_REQUEST_INVALID', 'Body must be {"sdkAppId": number, "userId": string}');
+    const { sdkAppId, userId, ...rest } = body as Record<string, unknown>;
+    if (Object.keys(rest).length > 0 || typeof sdkAppId !== 'number' || typeof userId !== 'string') {
+      throw new ConclaveError('DELETION_REQUEST_INVALID', 'Body must be {"sdkAppId": number, "userId": string}');
+    }
+    return { receipt: await options.eraseUser({ sdkAppId, userId }) };
+  });
+};
