@@ -110,6 +110,11 @@ export const configSchema = z
         masterKey: nonEmpty.optional(),
         /** Bearer token for the admin API; dev mode generates one in dataDir. */
         adminToken: z.string().min(24).optional(),
+        /** The Contact line of /.well-known/security.txt (RFC 9116): where vulnerabilities are reported. */
+        contact: z
+          .string()
+          .regex(/^(mailto:|https:\/\/)\S+$/)
+          .default('mailto:security@conclave.invalid'),
       })
       .strict()
       .prefault({}),

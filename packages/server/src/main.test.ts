@@ -27,7 +27,10 @@ function getJson(url: string, ca: string): Promise<{ status: number; body: strin
 
 test('plain HTTP beyond loopback is refused unless explicitly allowed', async () => {
   const config = loadConfig({ env: {}, overrides: { http: { host: '0.0.0.0' } } });
-  await assert.rejects(resolveTransport(config, log), (e: unknown) => e instanceof ConclaveError && e.code === 'CONFIG_INSECURE');
+  await assert.rejects(
+    resolveTransport(config, log),
+    (e: unknown) => e instanceof ConclaveError && e.code === 'CONFIG_INSECURE',
+  );
   const allowed = loadConfig({ env: {}, overrides: { http: { host: '0.0.0.0', allowInsecureHttp: true } } });
   assert.deepEqual(await resolveTransport(allowed, log), { kind: 'http', reason: 'explicitly-allowed' });
   const loopback = loadConfig({ env: {} });
@@ -40,7 +43,11 @@ test('dev mode on a non-loopback address generates and keeps a self-signed certi
   const first = await resolveTransport(config, log);
   assert.equal(first.kind, 'https');
   const second = await resolveTransport(config, log);
-  assert.equal(first.kind === 'https' && second.kind === 'https' && first.cert === second.cert, true, 'reused across restarts');
+  assert.equal(
+    first.kind === 'https' && second.kind === 'https' && first.cert === second.cert,
+    true,
+    'reused across restarts',
+  );
 });
 
 test('with a configured certificate, /health and /metrics answer over TLS', async () => {
@@ -73,6 +80,29 @@ test('with a configured certificate, /health and /metrics answer over TLS', asyn
 });
 
 test('a missing certificate file is a clear configuration error', async () => {
-  const config = loadConfig({ env: { CONCLAVE_TLS_CERT: '/nonexistent/c.pem', CONCLAVE_TLS_KEY: '/nonexistent/k.pem' } });
+  const config = loadConfig({
+    env: { CONCLAVE_TLS_CERT: '/nonexistent/c.pem', CONCLAVE_TLS_KEY: '/nonexistent/k.pem' },
+  });
   await assert.rejects(resolveTransport(config, log), /tlsCertFile: cannot read a PEM file/);
+});
+
+test('security.txt names the configured contact and a future Expires', async () => {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      http: { port: 0 },
+      media: { workers: 1, rtcMinPort: 42500, rtcMaxPort: 42999 },
+      security: { contact: 'mailto:sec@example.org' },
+    },
+  });
+  const server = await startConclave(config, log);
+  try {
+    const res = await fetch(`${server.url}/.well-known/security.txt`);
+    const text = await res.text();
+    assert.match(text, /^Contact: mailto:sec@example.org$/m);
+    const expires = /^Expires: (.+)$/m.exec(text)?.[1];
+    assert.ok(expires && Date.parse(expires) > Date.now());
+  } finally {
+    await server.close();
+  }
 });

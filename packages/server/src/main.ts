@@ -19,6 +19,7 @@ import { RoomDirectory } from './rooms/index.ts';
 import { registerDemo } from './api/demo.ts';
 import { registerDevUserSig } from './api/dev-usersig.ts';
 import { registerSdkAssets } from './api/sdk-assets.ts';
+import { registerSecurityTxt } from './api/security-txt.ts';
 import { registerCloudApi, type ApiCredential } from './api/cloud-api/endpoint.ts';
 import { roomActions } from './api/cloud-api/room-actions.ts';
 import { attachSignaling } from './signaling/websocket-server.ts';
@@ -46,8 +47,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   );
   const app = createHttpServer(config, transport, log);
   registerHealth(app, { workers, startedAt: Date.now() });
-  registerMetrics(app, createMetricsRegistry(workers));
 
+  registerSecurityTxt(app, { contact: config.security.contact });
   registerSdkAssets(app, { distDir: fileURLToPath(new URL('../../client/dist', import.meta.url)) });
   const apps: AppAccess[] = [];
   const apiCredentials: ApiCredential[] = [];
@@ -67,6 +68,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     },
     disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
   });
+  registerMetrics(app, createMetricsRegistry(workers, rooms));
   const conference = new Conference({
     directory: rooms,
     workers,

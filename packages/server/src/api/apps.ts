@@ -47,14 +47,12 @@ export function sendDataError(error: FastifyError | Error, request: FastifyReque
   const statusCode = (error as { statusCode?: unknown }).statusCode;
   const status = typeof statusCode === 'number' ? statusCode : 500;
   if (status >= 500) request.log.error({ err: error.message }, 'request failed');
-  return reply
-    .status(status)
-    .send({
-      error: {
-        code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL',
-        message: status < 500 ? error.message : 'internal error',
-      },
-    });
+  return reply.status(status).send({
+    error: {
+      code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL',
+      message: status < 500 ? error.message : 'internal error',
+    },
+  });
 }
 
 /** Parses a `:sdkAppId` route parameter. */

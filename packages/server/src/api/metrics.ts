@@ -2,9 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WorkerPool } from '../media/worker-pool.ts';
+import type { RoomDirectory } from '../rooms/index.ts';
 
 /** A registry per server, so several servers in one process (tests) don't share counters. */
-export function createMetricsRegistry(workers: WorkerPool): Registry {
+export function createMetricsRegistry(workers: WorkerPool, rooms: RoomDirectory): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'conclave_' });
   new Gauge({
@@ -23,6 +24,22 @@ export function createMetricsRegistry(workers: WorkerPool): Registry {
     async collect() {
       this.reset();
       for (const w of await workers.usage()) this.set({ pid: String(w.pid) }, w.routers);
+    },
+  });
+  new Gauge({
+    name: 'conclave_rooms',
+    help: 'Open rooms on this node',
+    registers: [registry],
+    collect() {
+      this.set(rooms.roomCount);
+    },
+  });
+  new Gauge({
+    name: 'conclave_participants',
+    help: 'Participants in rooms on this node (including those in their reconnection grace period)',
+    registers: [registry],
+    collect() {
+      this.set(rooms.rooms().reduce((n, r) => n + r.userCount, 0));
     },
   });
   return registry;
