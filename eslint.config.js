@@ -14,17 +14,42 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', 'scripts/**', '**/bin/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
   {
     // The dependency rule of docs/architecture.md: rooms/ and auth/ do no I/O; client/cli never import the server.
     files: ['packages/server/src/rooms/**', 'packages/server/src/auth/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['mediasoup', 'ws', 'fastify', 'node:fs', 'node:net', 'node:http', 'node:https', '../signaling/*', '../media/*', '../storage/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'mediasoup',
+            'ws',
+            'fastify',
+            'node:fs',
+            'node:net',
+            'node:http',
+            'node:https',
+            '../signaling/*',
+            '../media/*',
+            '../storage/*',
+          ],
+        },
+      ],
     },
   },
   {
     files: ['packages/client/**', 'packages/protocol/**'],
+    ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@conclave/server', '**/server/src/**', 'node:*'] }] },
   },
 );

@@ -81,6 +81,7 @@ export const ErrorCodes = {
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge
+  ADMIN_UNAUTHORIZED: 'A valid admin bearer token is required',
   SDK_NOT_BUILT: 'The browser SDK bundle has not been built; run npm run build:client',
   // Generic
   INTERNAL: 'Internal error',

@@ -34,18 +34,21 @@ test('environment overrides a file, and flags override both', () => {
 });
 
 test('bad values are refused with a message naming each field', () => {
-  const err = configError(() =>
-    loadConfig({ env: { CONCLAVE_PORT: 'eighty', CONCLAVE_DEV: 'maybe' } }),
-  );
+  const err = configError(() => loadConfig({ env: { CONCLAVE_PORT: 'eighty', CONCLAVE_DEV: 'maybe' } }));
   assert.equal(err.code, 'CONFIG_INVALID');
   assert.match(err.message, /http\.port/);
   assert.match(err.message, /dev: .*boolean/);
-  const ports = configError(() => loadConfig({ env: { CONCLAVE_RTC_MIN_PORT: '50000', CONCLAVE_RTC_MAX_PORT: '40000' } }));
+  const ports = configError(() =>
+    loadConfig({ env: { CONCLAVE_RTC_MIN_PORT: '50000', CONCLAVE_RTC_MAX_PORT: '40000' } }),
+  );
   assert.match(ports.message, /media\.rtcMaxPort: must be ≥ rtcMinPort/);
 });
 
 test('unknown keys, half a TLS pair and a short master key are refused', () => {
-  assert.match(configError(() => loadConfig({ env: {}, overrides: { htp: {} } as never })).message, /htp|Unrecognized/i);
+  assert.match(
+    configError(() => loadConfig({ env: {}, overrides: { htp: {} } as never })).message,
+    /htp|Unrecognized/i,
+  );
   assert.match(configError(() => loadConfig({ env: { CONCLAVE_TLS_CERT: '/x.pem' } })).message, /tlsKeyFile/);
   assert.match(configError(() => loadConfig({ env: { CONCLAVE_MASTER_KEY: 'c2hvcnQ=' } })).message, /32 bytes/);
 });

@@ -118,6 +118,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    retention: z
+      .object({
+        /** Quality samples and user events (TRTC's quality queries reach 14 days back). */
+        qualityRetentionDays: z.number().int().min(1).max(3650).default(14),
+        /** Backend logs (room entry/exit) and room sessions. */
+        logRetentionDays: z.number().int().min(1).max(3650).default(14),
+        /** A terminated app's data and keys are destroyed after this many days (the promise: within 7). */
+        terminatedAppPurgeDays: z.number().int().min(0).max(7).default(6),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { generate } from 'selfsigned';
 import { ConclaveError } from '@conclave/protocol';
 import { loadConfig } from './config.ts';
@@ -12,6 +13,7 @@ import { startConclave } from './main.ts';
 import { resolveTransport } from './api/tls.ts';
 
 const log = createLogger('silent');
+const masterKey = crypto.randomBytes(32).toString('base64');
 
 function getJson(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -61,7 +63,12 @@ test('with a configured certificate, /health and /metrics answer over TLS', asyn
   fs.writeFileSync(path.join(dir, 'key.pem'), pems.private);
   const config = loadConfig({
     env: { CONCLAVE_TLS_CERT: path.join(dir, 'cert.pem'), CONCLAVE_TLS_KEY: path.join(dir, 'key.pem') },
-    overrides: { dataDir: dir, http: { port: 0 }, media: { workers: 1, rtcMinPort: 42000, rtcMaxPort: 42999 } },
+    overrides: {
+      dataDir: dir,
+      http: { port: 0 },
+      media: { workers: 1, rtcMinPort: 42000, rtcMaxPort: 42999 },
+      security: { masterKey },
+    },
   });
   const server = await startConclave(config, log);
   try {
@@ -92,7 +99,8 @@ test('security.txt names the configured contact and a future Expires', async () 
     overrides: {
       http: { port: 0 },
       media: { workers: 1, rtcMinPort: 42500, rtcMaxPort: 42999 },
-      security: { contact: 'mailto:sec@example.org' },
+      security: { contact: 'mailto:sec@example.org', masterKey },
+      dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-sec-')),
     },
   });
   const server = await startConclave(config, log);

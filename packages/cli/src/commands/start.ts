@@ -22,13 +22,17 @@ export async function startCommand(argv: string[]): Promise<void> {
   if (values.host !== undefined || values.port !== undefined) {
     overrides.http = {
       ...(values.host !== undefined ? { host: values.host } : {}),
-      ...(values.port !== undefined ? { port: /^\d+$/.test(values.port) ? Number(values.port) : (values.port as unknown as number) } : {}),
+      ...(values.port !== undefined
+        ? { port: /^\d+$/.test(values.port) ? Number(values.port) : (values.port as unknown as number) }
+        : {}),
     };
   }
   const config = loadConfig({ ...(values.config ? { file: values.config } : {}), overrides });
   const log = createLogger(config.log.level);
   const server = await startConclave(config, log);
-  process.stdout.write(`\nConclave is running at ${server.url}/\n${config.dev ? 'Dev mode: the demo page signs UserSigs with the dev app key. Never use dev mode in production.\n' : ''}\n`);
+  process.stdout.write(
+    `\nConclave is running at ${server.url}/\n${config.dev ? 'Dev mode: the demo page signs UserSigs with the dev app key. Never use dev mode in production.\n' : ''}\n`,
+  );
   const stop = (signal: string): void => {
     log.info({ signal }, 'shutting down');
     server.close().then(

@@ -20,7 +20,14 @@ import type { Logger } from '../logger.ts';
 import { ParticipantMedia } from '../media/participant-media.ts';
 import { RoomRouter, type MediaNetwork } from '../media/room-router.ts';
 import type { WorkerPool } from '../media/worker-pool.ts';
-import { roomKeyString, type Participant, type PublishedStream, type Room, type RoomDirectory, type RoomKey } from '../rooms/index.ts';
+import {
+  roomKeyString,
+  type Participant,
+  type PublishedStream,
+  type Room,
+  type RoomDirectory,
+  type RoomKey,
+} from '../rooms/index.ts';
 import { CloseCode } from '../signaling/close-codes.ts';
 import type { SignalConnection, SignalHandler } from '../signaling/connection.ts';
 import type { AppAccess, AppAccessLookup } from './app-access.ts';
@@ -45,7 +52,11 @@ export type ConferenceEvents = {
 };
 
 /** How each leave reason reaches a still-connected client as TRTC's KICKED_OUT reason (others just end). */
-const KICK_REASON: Partial<Record<LeaveReason, KickReason>> = { kicked: 'kick', removed: 'kick', disbanded: 'room_disband' };
+const KICK_REASON: Partial<Record<LeaveReason, KickReason>> = {
+  kicked: 'kick',
+  removed: 'kick',
+  disbanded: 'room_disband',
+};
 const SWEEP_MS = 2_000;
 const STATS_EVERY_SWEEPS = 5;
 
@@ -114,7 +125,11 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   close(): void {
     clearInterval(this.#sweep);
     for (const session of [...this.sessions.values()]) this.#leave(session, 'left');
-    for (const router of this.#routers.values()) void router.then((r) => r.close(), () => undefined);
+    for (const router of this.#routers.values())
+      void router.then(
+        (r) => r.close(),
+        () => undefined,
+      );
     this.#routers.clear();
   }
 
@@ -122,7 +137,12 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     const { directory } = this.#options;
     const app = await this.#options.apps.access(data.sdkAppId);
     const now = this.#now();
-    const sig = verifyUserSig(data.userSig, { sdkAppId: data.sdkAppId, userId: data.userId, secretKey: app.secretKey, now });
+    const sig = verifyUserSig(data.userSig, {
+      sdkAppId: data.sdkAppId,
+      userId: data.userId,
+      secretKey: app.secretKey,
+      now,
+    });
     const ref = data.roomId !== undefined ? { roomId: data.roomId } : { strRoomId: data.strRoomId as string };
     const key: RoomKey = { sdkAppId: data.sdkAppId, ...ref };
     const privileges = this.#privileges(app, data.userId, key, data.privateMapKey);
@@ -153,7 +173,15 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       throw new ConclaveError('SESSION_RESUME_FAILED', 'the session ended while joining');
     }
     if (data.rtpCapabilities) media.rtpCapabilities = data.rtpCapabilities as unknown as types.RtpCapabilities;
-    const session = new Session({ id: sessionId, app, participant, router, media, expiresAt: sig.expiresAt, connection });
+    const session = new Session({
+      id: sessionId,
+      app,
+      participant,
+      router,
+      media,
+      expiresAt: sig.expiresAt,
+      connection,
+    });
     media.on('consumerclosed', (consumerId) => session.notify('consumerClosed', { consumerId }));
     this.sessions.set(sessionId, session);
     this.#byConnection.set(connection, session);
@@ -235,8 +263,13 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   #privileges(app: AppAccess, userId: string, key: RoomKey, privateMapKey: string | undefined): number | undefined {
     if (!app.privilegeControl || privateMapKey === undefined) return undefined;
     const room = 'roomId' in key ? { roomId: key.roomId } : { strRoomId: key.strRoomId };
-    return verifyPrivateMapKey(privateMapKey, { sdkAppId: app.sdkAppId, userId, secretKey: app.secretKey, room, now: this.#now() })
-      .privileges;
+    return verifyPrivateMapKey(privateMapKey, {
+      sdkAppId: app.sdkAppId,
+      userId,
+      secretKey: app.secretKey,
+      room,
+      now: this.#now(),
+    }).privileges;
   }
 
   #switchRole(session: Session, data: RequestData<'switchRole'>): { role: 'anchor' | 'audience' } {
@@ -251,7 +284,8 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     const seq = this.#options.directory.sendCustomMessage(session.participant, bytes.length);
     const room = this.#options.directory.getRoom(session.participant.roomKey);
     for (const other of room ? this.#sessionsIn(room) : []) {
-      if (other !== session) other.notify('customMessage', { userId: session.userId, cmdId: data.cmdId, seq, data: data.data });
+      if (other !== session)
+        other.notify('customMessage', { userId: session.userId, cmdId: data.cmdId, seq, data: data.data });
     }
     return {};
   }
@@ -278,13 +312,15 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   #listen(directory: RoomDirectory): void {
     directory.on('participantjoined', (room, participant) => {
       for (const other of this.#sessionsIn(room)) {
-        if (other.participant !== participant) other.notify('participantJoined', { userId: participant.userId, role: participant.role });
+        if (other.participant !== participant)
+          other.notify('participantJoined', { userId: participant.userId, role: participant.role });
       }
     });
     directory.on('participantleft', (room, participant, reason) => this.#onParticipantLeft(room, participant, reason));
     directory.on('rolechanged', (room, participant) => {
       for (const other of this.#sessionsIn(room)) {
-        if (other.participant !== participant) other.notify('roleChanged', { userId: participant.userId, role: participant.role });
+        if (other.participant !== participant)
+          other.notify('roleChanged', { userId: participant.userId, role: participant.role });
       }
     });
     directory.on('streamadded', (room, stream) => this.#onStream(room, stream, true));
@@ -293,7 +329,10 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       const id = roomKeyString(room.key);
       const router = this.#routers.get(id);
       this.#routers.delete(id);
-      void router?.then((r) => r.close(), () => undefined);
+      void router?.then(
+        (r) => r.close(),
+        () => undefined,
+      );
     });
   }
 
@@ -303,7 +342,10 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       const kick = KICK_REASON[reason];
       const connection = session.connection;
       if (kick && connection) {
-        session.notify('kicked', { reason: kick, message: reason === 'kicked' ? 'the same userId entered the room elsewhere' : `removed: ${reason}` });
+        session.notify('kicked', {
+          reason: kick,
+          message: reason === 'kicked' ? 'the same userId entered the room elsewhere' : `removed: ${reason}`,
+        });
         setImmediate(() => connection.close(CloseCode.Kicked, kick));
       }
       this.#endSession(session);

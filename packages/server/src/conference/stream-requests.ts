@@ -28,7 +28,8 @@ export class StreamRequests {
     const { media } = session;
     switch (method) {
       case 'setRtpCapabilities':
-        media.rtpCapabilities = (data as RequestData<'setRtpCapabilities'>).rtpCapabilities as unknown as types.RtpCapabilities;
+        media.rtpCapabilities = (data as RequestData<'setRtpCapabilities'>)
+          .rtpCapabilities as unknown as types.RtpCapabilities;
         return {};
       case 'connectTransport': {
         const d = data as RequestData<'connectTransport'>;
@@ -40,7 +41,10 @@ export class StreamRequests {
       case 'produce':
         return this.#produce(session, data as RequestData<'produce'>);
       case 'closeProducer':
-        this.#directory.removeStream(session.participant, this.#own(session, (data as RequestData<'closeProducer'>).producerId).id);
+        this.#directory.removeStream(
+          session.participant,
+          this.#own(session, (data as RequestData<'closeProducer'>).producerId).id,
+        );
         return {};
       case 'pauseProducer':
       case 'resumeProducer':
@@ -92,10 +96,15 @@ export class StreamRequests {
     // Cheap refusals first (role, privileges, slot taken) so no producer is made for nothing; the directory
     // re-checks atomically when the stream is recorded below.
     if (session.participant.role !== 'anchor') throw new ConclaveError('ROLE_CANNOT_PUBLISH');
-    const producer = await session.media.produce(d.transportId, d.kind, d.rtpParameters as unknown as types.RtpParameters, {
-      userId: session.userId,
-      streamType: d.streamType,
-    });
+    const producer = await session.media.produce(
+      d.transportId,
+      d.kind,
+      d.rtpParameters as unknown as types.RtpParameters,
+      {
+        userId: session.userId,
+        streamType: d.streamType,
+      },
+    );
     if (producer.kind === 'audio' && d.streamType === 'sub') {
       producer.close();
       throw new ConclaveError('SIGNAL_MALFORMED', 'the sub stream carries video only');
@@ -114,7 +123,8 @@ export class StreamRequests {
 
   #own(session: Session, producerId: string): types.Producer {
     const published = this.#producers.get(producerId);
-    if (!published || published.session !== session) throw new ConclaveError('NOT_FOUND', 'no such producer in this session');
+    if (!published || published.session !== session)
+      throw new ConclaveError('NOT_FOUND', 'no such producer in this session');
     return published.producer;
   }
 

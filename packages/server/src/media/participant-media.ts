@@ -58,7 +58,12 @@ export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
   }
 
   static describe(t: types.WebRtcTransport): TransportDescription {
-    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+    return {
+      id: t.id,
+      iceParameters: t.iceParameters,
+      iceCandidates: t.iceCandidates,
+      dtlsParameters: t.dtlsParameters,
+    };
   }
 
   transport(transportId: string): types.WebRtcTransport {

@@ -76,7 +76,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   async usage(): Promise<{ pid: number; routers: number; usage: types.WorkerResourceUsage }[]> {
     const slots = this.#slots.filter((s): s is Slot => s !== undefined);
     return Promise.all(
-      slots.map(async (s) => ({ pid: s.worker.pid, routers: s.routers.size, usage: await s.worker.getResourceUsage() })),
+      slots.map(async (s) => ({
+        pid: s.worker.pid,
+        routers: s.routers.size,
+        usage: await s.worker.getResourceUsage(),
+      })),
     );
   }
 
@@ -90,7 +94,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   #leastLoaded(): Slot {
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (slot && !slot.worker.died && !slot.worker.closed && (!best || slot.routers.size < best.routers.size)) best = slot;
+      if (slot && !slot.worker.died && !slot.worker.closed && (!best || slot.routers.size < best.routers.size))
+        best = slot;
     }
     if (!best) throw new ConclaveError('MEDIA_NO_WORKER');
     return best;

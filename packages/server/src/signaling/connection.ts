@@ -60,7 +60,11 @@ export class SignalConnection {
     this.#handler = handler;
     this.#limits = limits;
     this.#log = log.child({ connection: this.id });
-    this.#bucket = new TokenBucket({ capacity: limits.messageBurst, refillPerSecond: limits.messagesPerSecond, now: Date.now });
+    this.#bucket = new TokenBucket({
+      capacity: limits.messageBurst,
+      refillPerSecond: limits.messagesPerSecond,
+      now: Date.now,
+    });
 
     ws.on('message', (raw, isBinary) => this.#onMessage(raw as Buffer | Buffer[] | ArrayBuffer, isBinary));
     ws.on('pong', () => (this.#alive = true));
@@ -107,7 +111,11 @@ export class SignalConnection {
     if (this.state === 'closed') return;
     const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
     if (bytes.length > this.#limits.maxMessageBytes) {
-      return this.fail('SIGNAL_TOO_LARGE', CloseCode.TooLarge, `messages are limited to ${this.#limits.maxMessageBytes} bytes`);
+      return this.fail(
+        'SIGNAL_TOO_LARGE',
+        CloseCode.TooLarge,
+        `messages are limited to ${this.#limits.maxMessageBytes} bytes`,
+      );
     }
     let envelope;
     try {
@@ -119,11 +127,15 @@ export class SignalConnection {
     const { id, method, data } = envelope;
     if (!this.#bucket.tryTake(1)) {
       this.#respondError(id, new ConclaveError('SIGNAL_RATE_LIMITED'));
-      if (this.#bucket.available < -this.#limits.messageBurst) this.close(CloseCode.PolicyViolation, 'SIGNAL_RATE_LIMITED');
+      if (this.#bucket.available < -this.#limits.messageBurst)
+        this.close(CloseCode.PolicyViolation, 'SIGNAL_RATE_LIMITED');
       return;
     }
     if (!Object.hasOwn(requestSchemas, method)) {
-      return this.#respondError(id, new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method.slice(0, 32)}"`));
+      return this.#respondError(
+        id,
+        new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method.slice(0, 32)}"`),
+      );
     }
     const parsed = requestSchemas[method as RequestMethod].safeParse(data);
     if (!parsed.success) {
@@ -145,7 +157,8 @@ export class SignalConnection {
     } catch (error) {
       if (!(error instanceof ConclaveError)) this.#log.error({ err: error, method }, 'request failed');
       this.#respondError(id, error instanceof ConclaveError ? error : new ConclaveError('INTERNAL'));
-      if (ENTRY_METHODS.has(method) && this.state === 'awaiting-join') this.close(CloseCode.JoinRefused, 'join refused');
+      if (ENTRY_METHODS.has(method) && this.state === 'awaiting-join')
+        this.close(CloseCode.JoinRefused, 'join refused');
     }
   }
 

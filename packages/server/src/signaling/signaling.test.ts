@@ -13,9 +13,19 @@ before(async () => {
 });
 after(() => t.close());
 
-async function join(userId: string, room: { roomId: number } | { strRoomId: string }, extra: Record<string, unknown> = {}) {
+async function join(
+  userId: string,
+  room: { roomId: number } | { strRoomId: string },
+  extra: Record<string, unknown> = {},
+) {
   const client = await SignalTestClient.connect(t.server.url);
-  const answer = await client.request('join', { sdkAppId: t.sdkAppId, userId, userSig: t.userSig(userId), ...room, ...extra });
+  const answer = await client.request('join', {
+    sdkAppId: t.sdkAppId,
+    userId,
+    userSig: t.userSig(userId),
+    ...room,
+    ...extra,
+  });
   return { client, answer };
 }
 
@@ -25,7 +35,10 @@ describe('signaling boundary', () => {
     const refused = await early.request('heartbeat');
     assert.equal(refused.error?.code, 'SIGNAL_NOT_JOINED');
     const silent = await SignalTestClient.connect(t.server.url);
-    assert.deepEqual(await silent.next('error'), { code: 'SIGNAL_JOIN_TIMEOUT', message: 'The first message must be a join, sent within a few seconds' });
+    assert.deepEqual(await silent.next('error'), {
+      code: 'SIGNAL_JOIN_TIMEOUT',
+      message: 'The first message must be a join, sent within a few seconds',
+    });
     assert.equal((await silent.closed).code, CloseCode.JoinTimeout);
     early.close();
   });
@@ -74,14 +87,27 @@ describe('joining', () => {
     assert.equal((await c1.closed).code, CloseCode.JoinRefused);
 
     const c2 = await SignalTestClient.connect(t.server.url);
-    const wrongApp = await c2.request('join', { sdkAppId: 1400099999, userId: 'other', userSig: t.userSig('other', { sdkAppId: 1400099999 }), roomId: 7001 });
+    const wrongApp = await c2.request('join', {
+      sdkAppId: 1400099999,
+      userId: 'other',
+      userSig: t.userSig('other', { sdkAppId: 1400099999 }),
+      roomId: 7001,
+    });
     assert.equal(wrongApp.error?.code, 'USERSIG_APP_MISMATCH');
     const c3 = await SignalTestClient.connect(t.server.url);
-    const wrongKey = await c3.request('join', { sdkAppId: t.sdkAppId, userId: 'forger', userSig: t.userSig('forger', { secretKey: 'not-the-key' }), roomId: 7001 });
+    const wrongKey = await c3.request('join', {
+      sdkAppId: t.sdkAppId,
+      userId: 'forger',
+      userSig: t.userSig('forger', { secretKey: 'not-the-key' }),
+      roomId: 7001,
+    });
     assert.equal(wrongKey.error?.code, 'USERSIG_BAD_SIGNATURE');
     assert.equal(t.server.rooms.getRoom({ sdkAppId: t.sdkAppId, roomId: 7001 }), undefined);
     const refusedUsers = ['late', 'other', 'forger'];
-    assert.equal([...t.server.conference.sessions.values()].some((s) => refusedUsers.includes(s.userId)), false);
+    assert.equal(
+      [...t.server.conference.sessions.values()].some((s) => refusedUsers.includes(s.userId)),
+      false,
+    );
   });
 
   test('a join answers with transports and router capabilities; a second join on the socket is refused', async () => {
@@ -91,7 +117,12 @@ describe('joining', () => {
     assert.ok(data.sendTransport.id && data.recvTransport.id);
     assert.ok(Array.isArray((data.routerRtpCapabilities as { codecs: unknown[] }).codecs));
     assert.ok(data.resumeToken.length >= 32);
-    const again = await client.request('join', { sdkAppId: t.sdkAppId, userId: 'alice', userSig: t.userSig('alice'), roomId: 7002 });
+    const again = await client.request('join', {
+      sdkAppId: t.sdkAppId,
+      userId: 'alice',
+      userSig: t.userSig('alice'),
+      roomId: 7002,
+    });
     assert.equal(again.error?.code, 'SIGNAL_ALREADY_JOINED');
     client.close();
   });
@@ -103,7 +134,10 @@ describe('joining', () => {
     const c = await join('numeric2', { roomId: 123 });
     assert.deepEqual((c.answer.data as JoinAnswer).participants, [{ userId: 'numeric', role: 'anchor' }]);
     assert.deepEqual(await a.client.next('participantJoined'), { userId: 'numeric2', role: 'anchor' });
-    assert.equal(b.client.history.some((n) => n.notification === 'participantJoined'), false);
+    assert.equal(
+      b.client.history.some((n) => n.notification === 'participantJoined'),
+      false,
+    );
     for (const x of [a, b, c]) x.client.close();
   });
 
@@ -132,9 +166,15 @@ describe('joining', () => {
       rtpParameters: { codecs: [] },
     });
     assert.equal(produce.error?.code, 'ROLE_CANNOT_PUBLISH');
-    const msg = await audience.client.request('customMessage', { cmdId: 1, data: Buffer.from('hi').toString('base64') });
+    const msg = await audience.client.request('customMessage', {
+      cmdId: 1,
+      data: Buffer.from('hi').toString('base64'),
+    });
     assert.equal(msg.error?.code, 'CUSTOM_MESSAGE_FORBIDDEN');
-    const sent = await anchor.client.request('customMessage', { cmdId: 2, data: Buffer.from('hello').toString('base64') });
+    const sent = await anchor.client.request('customMessage', {
+      cmdId: 2,
+      data: Buffer.from('hello').toString('base64'),
+    });
     assert.equal(sent.ok, true);
     const got = (await audience.client.next('customMessage')) as { userId: string; cmdId: number; data: string };
     assert.deepEqual([got.userId, got.cmdId, Buffer.from(got.data, 'base64').toString()], ['anc', 2, 'hello']);
@@ -155,10 +195,17 @@ describe('reconnection', () => {
     const resumed = await back.request('resume', { resumeToken: token });
     assert.equal(resumed.ok, true, JSON.stringify(resumed.error));
     assert.deepEqual((resumed.data as JoinAnswer).participants, [{ userId: 'stayer', role: 'anchor' }]);
-    assert.equal((resumed.data as JoinAnswer).sendTransport.id, (a.answer.data as JoinAnswer).sendTransport.id, 'same media session');
+    assert.equal(
+      (resumed.data as JoinAnswer).sendTransport.id,
+      (a.answer.data as JoinAnswer).sendTransport.id,
+      'same media session',
+    );
     const reused = await (await SignalTestClient.connect(t.server.url)).request('resume', { resumeToken: token });
     assert.equal(reused.error?.code, 'SESSION_RESUME_FAILED', 'a resume token works once');
-    assert.equal(other.client.history.some((n) => n.notification === 'participantLeft'), false);
+    assert.equal(
+      other.client.history.some((n) => n.notification === 'participantLeft'),
+      false,
+    );
     back.close();
     other.client.close();
   });

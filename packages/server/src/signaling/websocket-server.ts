@@ -32,7 +32,11 @@ export function attachSignaling(
 ): SignalServer {
   // The hard frame cap sits above the protocol limit so an oversized message still gets a clear error
   // before the close; anything beyond it is cut off by `ws` itself (close 1009).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 4, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes * 4,
+    perMessageDeflate: false,
+  });
   const connections = new Set<SignalConnection>();
   const perIp = new Map<string, { bucket: TokenBucket; seen: number }>();
 
@@ -51,7 +55,14 @@ export function attachSignaling(
     let entry = perIp.get(ip);
     if (!entry) {
       const perSecond = options.connectionsPerIpPerMinute / 60;
-      entry = { bucket: new TokenBucket({ capacity: options.connectionsPerIpPerMinute, refillPerSecond: perSecond, now: Date.now }), seen: 0 };
+      entry = {
+        bucket: new TokenBucket({
+          capacity: options.connectionsPerIpPerMinute,
+          refillPerSecond: perSecond,
+          now: Date.now,
+        }),
+        seen: 0,
+      };
       perIp.set(ip, entry);
     }
     entry.seen = Date.now();

@@ -1,0 +1,115 @@
+/** `TRTC.EVENT`: event names (TRTC Web SDK v5 values) and their payloads. */
+import type { KickReason } from '@conclave/protocol';
+import type { ConnectionState, TRTCStreamType } from './constants.ts';
+import type { RtcError } from './errors.ts';
+
+/** The names passed to `trtc.on(...)`. */
+export const EVENT = {
+  ERROR: 'error',
+  AUTOPLAY_FAILED: 'autoplay-failed',
+  KICKED_OUT: 'kicked-out',
+  REMOTE_USER_ENTER: 'remote-user-enter',
+  REMOTE_USER_EXIT: 'remote-user-exit',
+  REMOTE_AUDIO_AVAILABLE: 'remote-audio-available',
+  REMOTE_AUDIO_UNAVAILABLE: 'remote-audio-unavailable',
+  REMOTE_VIDEO_AVAILABLE: 'remote-video-available',
+  REMOTE_VIDEO_UNAVAILABLE: 'remote-video-unavailable',
+  AUDIO_VOLUME: 'audio-volume',
+  NETWORK_QUALITY: 'network-quality',
+  CONNECTION_STATE_CHANGED: 'connection-state-changed',
+  PUBLISH_STATE_CHANGED: 'publish-state-changed',
+  STATISTICS: 'statistics',
+  CUSTOM_MESSAGE: 'custom-message',
+  SCREEN_SHARE_STOPPED: 'screen-share-stopped',
+  DEVICE_CHANGED: 'device-changed',
+  FIRST_VIDEO_FRAME: 'first-video-frame',
+} as const;
+
+/** Local or remote audio/video statistics of one stream. */
+export interface AudioStatistics {
+  /** kbps */
+  bitrate: number;
+  /** 0..1 */
+  audioLevel: number;
+}
+
+/** Video statistics of one layer or stream. */
+export interface VideoStatistics {
+  width: number;
+  height: number;
+  frameRate: number;
+  /** kbps */
+  bitrate: number;
+  /** `big`/`small` camera layers, `sub` = screen share. */
+  videoType: 'big' | 'small' | 'sub';
+}
+
+/** The `STATISTICS` payload (TRTC's `TRTCStatistics`). */
+export interface TRTCStatistics {
+  /** ms, to the server */
+  rtt: number;
+  /** % uplink packet loss */
+  upLoss: number;
+  /** % downlink packet loss */
+  downLoss: number;
+  bytesSent: number;
+  bytesReceived: number;
+  localStatistics: { audio: AudioStatistics; video: VideoStatistics[] };
+  remoteStatistics: { userId: string; audio: AudioStatistics; video: VideoStatistics[] }[];
+}
+
+/** The `NETWORK_QUALITY` payload: quality 0 unknown, 1 excellent … 5 very bad, 6 disconnected. */
+export interface NetworkQuality {
+  uplinkNetworkQuality: number;
+  downlinkNetworkQuality: number;
+  /** ms */
+  uplinkRTT: number;
+  downlinkRTT: number;
+  /** % */
+  uplinkLoss: number;
+  downlinkLoss: number;
+}
+
+/** The `PUBLISH_STATE_CHANGED` payload. */
+export interface PublishStateChanged {
+  state: 'starting' | 'started' | 'stopped';
+  streamType: TRTCStreamType;
+  /** Set when publishing stopped because of a failure. */
+  error?: RtcError;
+}
+
+/** The `DEVICE_CHANGED` payload. */
+export interface DeviceChanged {
+  type: 'camera' | 'microphone' | 'speaker';
+  action: 'add' | 'remove' | 'active';
+  device: MediaDeviceInfo;
+}
+
+/** Payloads of every event, by name. */
+export interface TRTCEventPayloads {
+  [EVENT.ERROR]: RtcError;
+  [EVENT.AUTOPLAY_FAILED]: { userId: string };
+  [EVENT.KICKED_OUT]: { reason: KickReason; message: string };
+  [EVENT.REMOTE_USER_ENTER]: { userId: string };
+  [EVENT.REMOTE_USER_EXIT]: { userId: string };
+  [EVENT.REMOTE_AUDIO_AVAILABLE]: { userId: string };
+  [EVENT.REMOTE_AUDIO_UNAVAILABLE]: { userId: string };
+  [EVENT.REMOTE_VIDEO_AVAILABLE]: { userId: string; streamType: TRTCStreamType };
+  [EVENT.REMOTE_VIDEO_UNAVAILABLE]: { userId: string; streamType: TRTCStreamType };
+  [EVENT.AUDIO_VOLUME]: { result: { userId: string; volume: number }[] };
+  [EVENT.NETWORK_QUALITY]: NetworkQuality;
+  [EVENT.CONNECTION_STATE_CHANGED]: { prevState: ConnectionState; state: ConnectionState };
+  [EVENT.PUBLISH_STATE_CHANGED]: PublishStateChanged;
+  [EVENT.STATISTICS]: TRTCStatistics;
+  [EVENT.CUSTOM_MESSAGE]: { userId: string; cmdId: number; seq: number; data: ArrayBuffer };
+  [EVENT.SCREEN_SHARE_STOPPED]: Record<string, never>;
+  [EVENT.DEVICE_CHANGED]: DeviceChanged;
+  /** `userId` '' is the local preview. */
+  [EVENT.FIRST_VIDEO_FRAME]: { userId: string; streamType: TRTCStreamType; width: number; height: number };
+}
+
+/** An event name. */
+export type TRTCEventName = keyof TRTCEventPayloads;
+
+/** The emitter map of the TRTC facade: every event has exactly one payload argument. */
+export type TRTCEventMap = { [K in TRTCEventName]: [TRTCEventPayloads[K]] };

@@ -1,0 +1,368 @@
+/**
+ * One stay in one room, from enterRoom to exitRoom (or being kicked, or giving up reconnecting): the
+ * connection engine, the media session, the remote roster and subscriptions, the 2-second statistics and
+ * quality-sample loop, and publishing the local tracks. It emits TRTC events through the facade's emitter.
+ */
+import { qualitySampleSchema, type JoinAnswer, type QualitySample } from '@conclave/protocol';
+import { base64ToArrayBuffer, bytesToBase64 } from './base64.ts';
+import type { TRTCRole, TRTCStreamType } from './constants.ts';
+import type { Emitter } from './emitter.ts';
+import { RtcError } from './errors.ts';
+import { EVENT, type TRTCEventMap } from './events.ts';
+import type { LocalMedia } from './local-media.ts';
+import type { Logger } from './logger.ts';
+import { MediaSession, type PublishSlot } from './media-session.ts';
+import type { RoomCredentials } from './params.ts';
+import { RemoteMedia } from './remote-media.ts';
+import { RemoteRoster } from './remote-roster.ts';
+import { SignalEngine } from './signal-engine.ts';
+import type { Notification, SocketLike } from './signal-client.ts';
+import { StatsCalculator, statsEntries } from './stats.ts';
+
+/** The SDK version reported to the server. */
+export const SDK_VERSION = '0.1.0';
+
+const STATS_INTERVAL_MS = 2000;
+
+/** What a {@link Room} needs from outside. */
+export interface RoomContext {
+  url: string;
+  credentials: RoomCredentials;
+  local: LocalMedia;
+  events: Emitter<TRTCEventMap>;
+  log: Logger;
+  /** Called once when the room ends on its own (kicked, reconnection gave up). */
+  onEnded: () => void;
+  createSocket?: (url: string) => SocketLike;
+}
+
+const streamTypeOf = (slot: PublishSlot): TRTCStreamType => (slot === 'sub' ? 'sub' : 'main');
+
+/** A joined (or joining) room. */
+export class Room {
+  readonly credentials: RoomCredentials;
+  readonly remote: RemoteMedia;
+  readonly #ctx: RoomContext;
+  readonly #engine: SignalEngine;
+  readonly #roster: RemoteRoster;
+  readonly #log: Logger;
+  readonly #stats = new StatsCalculator();
+  readonly #volumeStats = new StatsCalculator();
+  #session: MediaSession | undefined;
+  /** Notifications that arrive before the join snapshot is applied. */
+  #early: Notification[] | undefined = [];
+  /** Serialises session rebuilds and publishing so they never interleave. */
+  #mediaChain: Promise<unknown> = Promise.resolve();
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #volumeTimer: ReturnType<typeof setInterval> | undefined;
+  #ended = false;
+
+  constructor(ctx: RoomContext) {
+    this.#ctx = ctx;
+    this.credentials = ctx.credentials;
+    this.#log = ctx.log.child({ userId: ctx.credentials.userId });
+    this.#engine = new SignalEngine({
+      url: ctx.url,
+      log: this.#log,
+      createSocket: ctx.createSocket,
+      rtpCapabilities: () =>
+        this.#session?.device.loaded
+          ? (this.#session.device.rtpCapabilities as unknown as Record<string, unknown>)
+          : undefined,
+    });
+    this.#roster = new RemoteRoster(ctx.credentials.userId, ctx.credentials.scene);
+    this.remote = new RemoteMedia(
+      this.#roster,
+      ctx.credentials,
+      {
+        onFirstFrame: (userId, streamType, width, height) =>
+          this.#emit(EVENT.FIRST_VIDEO_FRAME, { userId, streamType, width, height }),
+        onAutoplayFailed: (userId) => this.#emit(EVENT.AUTOPLAY_FAILED, { userId }),
+      },
+      this.#log,
+    );
+    this.#wire();
+  }
+
+  get role(): TRTCRole {
+    return this.credentials.role;
+  }
+
+  /** Joins, builds the media session, applies the room snapshot and publishes what is captured. */
+  async enter(): Promise<void> {
+    const c = this.credentials;
+    const answer = await this.#engine.join({
+      sdkAppId: c.sdkAppId,
+      userId: c.userId,
+      userSig: c.userSig,
+      ...c.room,
+      role: c.role,
+      scene: c.scene,
+      ...(c.privateMapKey ? { privateMapKey: c.privateMapKey } : {}),
+      sdkVersion: SDK_VERSION,
+      os: describeOs(),
+    });
+    try {
+      await this.#adoptSession(answer, true);
+    } catch (err) {
+      await this.leave();
+      throw err;
+    }
+    this.#statsTimer = setInterval(() => void this.#tick(), STATS_INTERVAL_MS);
+    if (this.role === 'anchor') {
+      for (const slot of this.#ctx.local.slots())
+        this.publish(slot).catch((err: unknown) => this.#emit(EVENT.ERROR, RtcError.from('enterRoom', err)));
+    }
+  }
+
+  /** Leaves the room and releases everything but the local capture. */
+  async leave(): Promise<void> {
+    this.#stop();
+    await this.#engine.leave();
+  }
+
+  /** Publishes a captured slot now (no-op without a session); rejects with the server's refusal. */
+  publish(slot: PublishSlot): Promise<void> {
+    return this.#serial(async () => {
+      const session = this.#session;
+      const req = this.#ctx.local.publishRequest(slot);
+      if (!session || session.closed || !req || session.producer(slot)) return;
+      const streamType = streamTypeOf(slot);
+      if (slot !== 'audio') this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'starting', streamType });
+      try {
+        const producer = await session.publish(req);
+        producer.on('trackended', () => this.#log.warn('a published track ended', { slot }));
+        if (slot !== 'audio') this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'started', streamType });
+      } catch (err) {
+        const error = RtcError.from(
+          slot === 'sub' ? 'startScreenShare' : slot === 'video' ? 'startLocalVideo' : 'startLocalAudio',
+          err,
+        );
+        if (slot !== 'audio') this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'stopped', streamType, error });
+        throw error;
+      }
+    });
+  }
+
+  /** Stops publishing a slot. */
+  unpublish(slot: PublishSlot): Promise<void> {
+    return this.#serial(async () => {
+      const session = this.#session;
+      if (!session?.producer(slot)) return;
+      await session.unpublish(slot);
+      if (slot !== 'audio')
+        this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'stopped', streamType: streamTypeOf(slot) });
+    });
+  }
+
+  /** Mutes or unmutes a published slot (the track stays captured). */
+  setMuted(slot: PublishSlot, muted: boolean): Promise<void> {
+    return this.#serial(async () => this.#session?.setProducerPaused(slot, muted));
+  }
+
+  /** Swaps the track of a published slot (device change). */
+  replaceTrack(slot: PublishSlot, track: MediaStreamTrack): Promise<void> {
+    return this.#serial(async () => this.#session?.producer(slot)?.replaceTrack({ track }));
+  }
+
+  /** Switches role: an audience stops publishing first; an anchor publishes what is captured after. */
+  async switchRole(role: TRTCRole, privateMapKey: string | undefined): Promise<void> {
+    if (role === 'audience') for (const slot of ['audio', 'video', 'sub'] as const) await this.unpublish(slot);
+    await this.#engine.request('switchRole', { role, ...(privateMapKey ? { privateMapKey } : {}) });
+    this.credentials.role = role;
+    if (privateMapKey) this.credentials.privateMapKey = privateMapKey;
+    if (role === 'anchor') for (const slot of this.#ctx.local.slots()) await this.publish(slot);
+  }
+
+  /** Sends a TRTC custom message to everyone else in the room. */
+  async sendCustomMessage(cmdId: number, bytes: Uint8Array): Promise<void> {
+    await this.#engine.request('customMessage', { cmdId, data: bytesToBase64(bytes) });
+  }
+
+  /** Starts (interval > 0) or stops AUDIO_VOLUME reports. */
+  setVolumeInterval(intervalMs: number): void {
+    if (this.#volumeTimer) clearInterval(this.#volumeTimer);
+    this.#volumeTimer = undefined;
+    if (intervalMs > 0 && !this.#ended) this.#volumeTimer = setInterval(() => void this.#volumeTick(), intervalMs);
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#mediaChain.catch(() => undefined).then(task);
+    this.#mediaChain = run;
+    return run;
+  }
+
+  #emit<K extends keyof TRTCEventMap>(event: K, ...args: TRTCEventMap[K]): void {
+    if (!this.#ended) this.#ctx.events.emit(event, ...args);
+  }
+
+  #wire(): void {
+    const e = this.#engine;
+    e.on('state', (prevState, state) => this.#ctx.events.emit(EVENT.CONNECTION_STATE_CHANGED, { prevState, state }));
+    e.on('notification', (n) => (this.#early ? this.#early.push(n) : this.#onNotification(n)));
+    e.on('session', (answer, how) => {
+      this.#serial(() => this.#adoptSession(answer, how === 'rejoin')).catch((err: unknown) =>
+        this.#emit(EVENT.ERROR, RtcError.from('reconnect', err)),
+      );
+    });
+    e.on('kicked', ({ reason, message }) => {
+      this.#log.warn('kicked out', { reason });
+      this.#end();
+      this.#ctx.events.emit(EVENT.KICKED_OUT, { reason, message });
+    });
+    e.on('failed', (error) => {
+      this.#end();
+      this.#ctx.events.emit(EVENT.ERROR, error);
+    });
+    const r = this.#roster;
+    r.on('userEnter', (userId) => this.#emit(EVENT.REMOTE_USER_ENTER, { userId }));
+    r.on('userExit', (userId) => this.#emit(EVENT.REMOTE_USER_EXIT, { userId }));
+    r.on('audioAvailable', (userId) => this.#emit(EVENT.REMOTE_AUDIO_AVAILABLE, { userId }));
+    r.on('audioUnavailable', (userId) => this.#emit(EVENT.REMOTE_AUDIO_UNAVAILABLE, { userId }));
+    r.on('videoAvailable', (userId, streamType) => this.#emit(EVENT.REMOTE_VIDEO_AVAILABLE, { userId, streamType }));
+    r.on('videoUnavailable', (userId, streamType) =>
+      this.#emit(EVENT.REMOTE_VIDEO_UNAVAILABLE, { userId, streamType }),
+    );
+    r.on('streamsChanged', () => void this.remote.reconcile());
+  }
+
+  /**
+   * Takes a join/resume answer: keeps the media session when the server kept its transports, otherwise
+   * builds a new one and republishes; then applies the snapshot and reconciles subscriptions.
+   */
+  async #adoptSession(answer: JoinAnswer, fresh: boolean): Promise<void> {
+    const old = this.#session;
+    const keep = !fresh && old !== undefined && !old.closed && old.matches(answer);
+    if (!keep) {
+      old?.close();
+      this.#stats.reset();
+      this.#volumeStats.reset();
+      this.#session = undefined;
+      const session = await MediaSession.create(answer, this.#engine.request, this.#log.child({ subsystem: 'media' }));
+      if (this.#ended) {
+        session.close();
+        throw RtcError.aborted('enterRoom', 'left the room while connecting media');
+      }
+      session.on('failed', (direction, err) => {
+        this.#log.error('ICE restart failed', { direction, error: err instanceof Error ? err.message : String(err) });
+        if (session === this.#session) this.#engine.handleMediaReset();
+      });
+      this.#session = session;
+    }
+    this.#roster.handleSnapshot(answer.participants, answer.streams);
+    const early = this.#early ?? [];
+    this.#early = undefined;
+    for (const n of early) this.#onNotification(n);
+    void this.remote.setSession(this.#session);
+    if (!keep && old && this.role === 'anchor') {
+      // Republish after a rebuild (not on first entry: enter() does that). Runs after this serial task.
+      for (const slot of this.#ctx.local.slots()) {
+        void this.publish(slot).catch((err: unknown) => this.#emit(EVENT.ERROR, RtcError.from('reconnect', err)));
+      }
+    }
+  }
+
+  #onNotification(n: Notification): void {
+    const r = this.#roster;
+    switch (n.name) {
+      case 'participantJoined':
+        return r.handleParticipantJoined(n.data);
+      case 'participantLeft':
+        return r.handleParticipantLeft(n.data.userId);
+      case 'roleChanged':
+        return r.handleRoleChanged(n.data);
+      case 'streamAdded':
+        return r.handleStreamAdded(n.data);
+      case 'streamRemoved':
+        return r.handleStreamRemoved(n.data.producerId);
+      case 'streamPaused':
+        return r.handleStreamPaused(n.data.producerId, true);
+      case 'streamResumed':
+        return r.handleStreamPaused(n.data.producerId, false);
+      case 'consumerClosed':
+        if (this.#session?.handleConsumerClosed(n.data.consumerId)) void this.remote.reconcile();
+        return;
+      case 'customMessage': {
+        let data: ArrayBuffer;
+        try {
+          data = base64ToArrayBuffer(n.data.data);
+        } catch {
+          return this.#log.warn('dropping a custom message with malformed data', { userId: n.data.userId });
+        }
+        return this.#emit(EVENT.CUSTOM_MESSAGE, { userId: n.data.userId, cmdId: n.data.cmdId, seq: n.data.seq, data });
+      }
+      case 'tokenExpiring':
+        return this.#log.warn('the UserSig expires soon; the server will end the session then', {
+          expiresAt: n.data.expiresAt,
+        });
+      default:
+        return this.#log.debug('ignoring notification', { name: n.name });
+    }
+  }
+
+  async #collect(calc: StatsCalculator) {
+    const session = this.#session;
+    if (!session || session.closed) return undefined;
+    const [send, recv] = await Promise.all([
+      session.sendTransport.getStats().catch(() => undefined),
+      session.recvTransport.getStats().catch(() => undefined),
+    ]);
+    return calc.compute({
+      now: Date.now(),
+      send: statsEntries(send),
+      recv: statsEntries(recv),
+      localTracks: this.#ctx.local.trackSlots(),
+      remoteTracks: this.remote.remoteTracks(),
+      connected: this.#engine.state === 'CONNECTED',
+    });
+  }
+
+  async #tick(): Promise<void> {
+    const summary = await this.#collect(this.#stats);
+    if (!summary || this.#ended) return;
+    this.#emit(EVENT.STATISTICS, summary.statistics);
+    this.#emit(EVENT.NETWORK_QUALITY, summary.network);
+    const audio = this.#ctx.local.get('audio');
+    const video = this.#ctx.local.get('video');
+    const sample: QualitySample = {
+      ts: Date.now(),
+      audioEnabled: audio !== undefined,
+      videoEnabled: video !== undefined,
+      audioMuted: audio?.muted ?? false,
+      videoMuted: video?.muted ?? false,
+      ...summary.sample,
+    };
+    const parsed = qualitySampleSchema.safeParse(sample);
+    if (!parsed.success) return this.#log.debug('quality sample out of bounds; not sent');
+    if (this.#engine.state === 'CONNECTED') this.#engine.request('qualitySample', parsed.data).catch(() => undefined);
+  }
+
+  async #volumeTick(): Promise<void> {
+    const summary = await this.#collect(this.#volumeStats);
+    if (summary) this.#emit(EVENT.AUDIO_VOLUME, { result: summary.volumes });
+  }
+
+  /** Stops timers and media; the room emits nothing more. */
+  #stop(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    if (this.#volumeTimer) clearInterval(this.#volumeTimer);
+    this.#session?.close();
+    this.#session = undefined;
+    this.remote.clear();
+    this.#roster.clear();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#stop();
+    this.#ctx.onEnded();
+  }
+}
+
+function describeOs(): string {
+  if (typeof navigator === 'undefined') return 'unknown';
+  const nav = navigator as Navigator & { userAgentData?: { platform?: string } };
+  return (nav.userAgentData?.platform || nav.platform || 'unknown').slice(0, 64);
+}

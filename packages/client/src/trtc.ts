@@ -1,0 +1,524 @@
+/**
+ * The `TRTC` facade: the TRTC Web SDK v5 API over Conclave. It validates arguments, owns local capture
+ * ({@link LocalMedia}) and delegates everything that needs a room to the current {@link Room}.
+ */
+import { TYPE } from './constants.ts';
+import type { TRTCRole, TRTCStreamType } from './constants.ts';
+import { captureCamera, captureMicrophone, captureScreen, videoConstraints } from './capture.ts';
+import { DeviceWatcher, listDevices } from './devices.ts';
+import { Emitter } from './emitter.ts';
+import { ERROR_CODE, RtcError } from './errors.ts';
+import { EVENT, type TRTCEventMap, type TRTCEventName, type TRTCEventPayloads } from './events.ts';
+import { LocalMedia, type LocalTrack } from './local-media.ts';
+import { createLogger, LOG_LEVEL, setLogLevel, type LogLevel } from './logger.ts';
+import type {
+  CreateOptions,
+  CustomMessage,
+  EnterRoomOptions,
+  LocalAudioConfig,
+  LocalVideoConfig,
+  RemoteVideoConfig,
+  ScreenShareConfig,
+} from './options.ts';
+import {
+  parseCustomMessage,
+  parseEnterRoomOptions,
+  parseRole,
+  parseStreamType,
+  parseUserId,
+  parseVolume,
+  resolveView,
+} from './params.ts';
+import { VideoView } from './playback.ts';
+import { AUDIO_PROFILES, resolveVideoProfile, SCREEN_PROFILES, VIDEO_PROFILES } from './profiles.ts';
+import { Room, SDK_VERSION } from './room.ts';
+import type { SocketLike } from './signal-client.ts';
+
+/** The result of {@link TRTC.isSupported}. */
+export interface SupportResult {
+  result: boolean;
+  detail: {
+    isBrowserSupported: boolean;
+    isWebRTCSupported: boolean;
+    isMediaDevicesSupported: boolean;
+    isScreenShareSupported: boolean;
+    isVp8EncodeSupported: boolean;
+    isVp8DecodeSupported: boolean;
+  };
+}
+
+/** Listener of a TRTC event. */
+export type TRTCListener<K extends TRTCEventName> = (payload: TRTCEventPayloads[K]) => void;
+
+/** Derives the signaling URL (`ws(s)://host/signal`) from a server URL or the page's origin. */
+export function signalUrl(server: string | undefined): string {
+  const base = server ?? (typeof location === 'undefined' ? undefined : location.origin);
+  if (!base) throw RtcError.invalidParameter('enterRoom', 'no server: pass TRTC.create({ server }) outside a page');
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw RtcError.invalidParameter('create', `server must be a URL such as https://host:port, got "${base}"`);
+  }
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  else if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw RtcError.invalidParameter('create', 'server must be http(s) or ws(s)');
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/signal`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+/**
+ * A TRTC client: enter a room, publish the camera, microphone and screen, and receive others.
+ * Create one with {@link TRTC.create}.
+ */
+export class TRTC {
+  /** Event names for {@link TRTC.on}. */
+  static readonly EVENT = EVENT;
+  /** Error codes of {@link RtcError}. */
+  static readonly ERROR_CODE = ERROR_CODE;
+  /** Scene, role, stream-type, profile and quality constants. */
+  static readonly TYPE = TYPE;
+  /** Log levels for {@link TRTC.setLogLevel}. */
+  static readonly LOG_LEVEL = LOG_LEVEL;
+  /** This SDK's version. */
+  static readonly VERSION = SDK_VERSION;
+
+  readonly #events = new Emitter<TRTCEventMap>();
+  readonly #local = new LocalMedia();
+  readonly #server: string | undefined;
+  readonly #log = createLogger('trtc');
+  readonly #devices: DeviceWatcher | undefined;
+  /** For tests: a socket factory instead of the browser WebSocket. */
+  readonly #createSocket: ((url: string) => SocketLike) | undefined;
+  #room: Room | undefined;
+  #entering: Promise<void> | undefined;
+  #volumeInterval = 0;
+  #destroyed = false;
+
+  /** Prefer {@link TRTC.create}. */
+  constructor(options: CreateOptions & { createSocket?: (url: string) => SocketLike } = {}) {
+    if (options.server !== undefined) signalUrl(options.server);
+    this.#server = options.server;
+    this.#createSocket = options.createSocket;
+    this.#devices =
+      typeof navigator !== 'undefined' && navigator.mediaDevices
+        ? new DeviceWatcher((change) => this.#events.emit(EVENT.DEVICE_CHANGED, change))
+        : undefined;
+  }
+
+  /** Creates a client. `server` defaults to the page's origin; the SDK connects to `<server>/signal`. */
+  static create(options: CreateOptions = {}): TRTC {
+    return new TRTC(options);
+  }
+
+  /** Whether this browser can run the SDK, with details. */
+  static async isSupported(): Promise<SupportResult> {
+    const hasWindow = typeof window !== 'undefined';
+    const isWebRTCSupported = hasWindow && typeof RTCPeerConnection === 'function';
+    const isMediaDevicesSupported = typeof navigator !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
+    const isScreenShareSupported =
+      isMediaDevicesSupported && typeof navigator.mediaDevices.getDisplayMedia === 'function';
+    const codecs = (kind: 'sender' | 'receiver') => {
+      const api = kind === 'sender' ? globalThis.RTCRtpSender : globalThis.RTCRtpReceiver;
+      return api?.getCapabilities?.('video')?.codecs.some((c) => c.mimeType.toLowerCase() === 'video/vp8') ?? false;
+    };
+    const isVp8EncodeSupported = isWebRTCSupported && codecs('sender');
+    const isVp8DecodeSupported = isWebRTCSupported && codecs('receiver');
+    const isBrowserSupported = hasWindow && typeof WebSocket === 'function';
+    return {
+      result:
+        isBrowserSupported &&
+        isWebRTCSupported &&
+        isMediaDevicesSupported &&
+        isVp8EncodeSupported &&
+        isVp8DecodeSupported,
+      detail: {
+        isBrowserSupported,
+        isWebRTCSupported,
+        isMediaDevicesSupported,
+        isScreenShareSupported,
+        isVp8EncodeSupported,
+        isVp8DecodeSupported,
+      },
+    };
+  }
+
+  /** Cameras (asks for permission first when labels are hidden, unless `requestPermission` is false). */
+  static getCameraList(requestPermission = true): Promise<MediaDeviceInfo[]> {
+    return listDevices('videoinput', requestPermission);
+  }
+
+  /** Microphones. */
+  static getMicrophoneList(requestPermission = true): Promise<MediaDeviceInfo[]> {
+    return listDevices('audioinput', requestPermission);
+  }
+
+  /** Speakers. */
+  static getSpeakerList(requestPermission = true): Promise<MediaDeviceInfo[]> {
+    return listDevices('audiooutput', requestPermission);
+  }
+
+  /** Sets the console log level (0 TRACE … 5 NONE). */
+  static setLogLevel(level: LogLevel): void {
+    setLogLevel(level);
+  }
+
+  /** Listens to an event; `context` becomes `this`. */
+  on<K extends TRTCEventName>(event: K, handler: TRTCListener<K>, context?: unknown): this {
+    this.#events.on(event, handler as (...args: TRTCEventMap[K]) => void, context);
+    return this;
+  }
+
+  /** Stops listening; `off('*')` removes every listener. */
+  off<K extends TRTCEventName>(event: K | '*', handler?: TRTCListener<K>, context?: unknown): this {
+    this.#events.off(event, handler as ((...args: TRTCEventMap[K]) => void) | undefined, context);
+    return this;
+  }
+
+  /** Enters a room; rejects with 5000 (bad parameter), 5100 (already in a room), 5400 (refused by the server) … */
+  async enterRoom(options: EnterRoomOptions): Promise<void> {
+    this.#assertAlive('enterRoom');
+    const credentials = parseEnterRoomOptions(options);
+    if (this.#room) throw RtcError.invalidOperation('enterRoom', 'already in a room; call exitRoom first');
+    const room: Room = new Room({
+      url: signalUrl(this.#server),
+      credentials,
+      local: this.#local,
+      events: this.#events,
+      log: this.#log,
+      createSocket: this.#createSocket,
+      onEnded: () => {
+        if (this.#room === room) this.#room = undefined;
+      },
+    });
+    this.#room = room;
+    const entering = room.enter();
+    this.#entering = entering.catch(() => undefined);
+    try {
+      await entering;
+      room.setVolumeInterval(this.#volumeInterval);
+    } catch (err) {
+      if (this.#room === room) this.#room = undefined;
+      throw RtcError.from('enterRoom', err);
+    } finally {
+      this.#entering = undefined;
+    }
+  }
+
+  /** Leaves the room. Local capture (camera, microphone) keeps running until stopped. */
+  async exitRoom(): Promise<void> {
+    const room = this.#room;
+    this.#room = undefined;
+    if (!room) return;
+    await room.leave();
+    await this.#entering;
+  }
+
+  /** Switches between anchor and audience. */
+  async switchRole(role: TRTCRole, option: { privateMapKey?: string } = {}): Promise<void> {
+    const r = parseRole('switchRole', role);
+    const room = this.#requireRoom('switchRole');
+    if (room.role === r && !option.privateMapKey) return;
+    try {
+      await room.switchRole(r, option.privateMapKey);
+    } catch (err) {
+      throw RtcError.from('switchRole', err);
+    }
+  }
+
+  /** Leaves any room, stops all capture and removes every listener. The instance cannot be used again. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    await this.exitRoom();
+    for (const slot of this.#local.slots()) this.#local.release(slot);
+    this.#devices?.close();
+    this.#events.off('*');
+    this.#destroyed = true;
+  }
+
+  /** Opens the microphone (or publishes `option.audioTrack`) and publishes it when in a room. */
+  async startLocalAudio(config: LocalAudioConfig = {}): Promise<void> {
+    const fn = 'startLocalAudio';
+    this.#assertAlive(fn);
+    if (this.#local.get('audio'))
+      throw RtcError.invalidOperation(fn, 'local audio is already started; use updateLocalAudio');
+    const profile = AUDIO_PROFILES[config.option?.profile ?? 'standard'];
+    if (!profile) throw RtcError.invalidParameter(fn, `unknown audio profile "${config.option?.profile}"`);
+    const custom = config.option?.audioTrack;
+    if (custom !== undefined && !(custom instanceof MediaStreamTrack && custom.kind === 'audio')) {
+      throw RtcError.invalidParameter(fn, 'option.audioTrack must be an audio MediaStreamTrack');
+    }
+    const track = custom ?? (await captureMicrophone(fn, profile, config.option?.microphoneId));
+    this.#local.set('audio', {
+      track,
+      owned: !custom,
+      muted: config.mute ?? false,
+      audio: { profile, deviceId: config.option?.microphoneId },
+    });
+    await this.#publishOrRelease('audio', fn);
+  }
+
+  /** Mutes/unmutes the microphone or switches to another one. */
+  async updateLocalAudio(config: LocalAudioConfig = {}): Promise<void> {
+    const fn = 'updateLocalAudio';
+    const local = this.#local.get('audio');
+    if (!local) throw RtcError.invalidOperation(fn, 'local audio is not started');
+    const microphoneId = config.option?.microphoneId;
+    if (microphoneId && local.audio && microphoneId !== local.audio.deviceId) {
+      const track = await captureMicrophone(fn, local.audio.profile, microphoneId);
+      await this.#swapTrack('audio', local, track, fn);
+      local.audio.deviceId = microphoneId;
+    }
+    if (config.mute !== undefined && config.mute !== local.muted) {
+      local.muted = config.mute;
+      await this.#room?.setMuted('audio', config.mute).catch((err: unknown) => {
+        throw RtcError.from(fn, err);
+      });
+    }
+  }
+
+  /** Stops publishing and closes the microphone. */
+  async stopLocalAudio(): Promise<void> {
+    await this.#room?.unpublish('audio').catch(() => undefined);
+    this.#local.release('audio');
+  }
+
+  /**
+   * Opens the camera (or uses `option.videoTrack`), previews it in `view` and publishes it when in a room
+   * (VP8; with `option.small`, simulcast big + small).
+   */
+  async startLocalVideo(config: LocalVideoConfig = {}): Promise<void> {
+    const fn = 'startLocalVideo';
+    this.#assertAlive(fn);
+    if (this.#local.get('video'))
+      throw RtcError.invalidOperation(fn, 'local video is already started; use updateLocalVideo');
+    const option = config.option ?? {};
+    const profile = resolveVideoProfile(option.profile, VIDEO_PROFILES, '480p');
+    if (!profile) throw RtcError.invalidParameter(fn, 'unknown or malformed video profile');
+    const view = resolveView(fn, config.view);
+    const custom = option.videoTrack;
+    if (custom !== undefined && !(custom instanceof MediaStreamTrack && custom.kind === 'video')) {
+      throw RtcError.invalidParameter(fn, 'option.videoTrack must be a video MediaStreamTrack');
+    }
+    const track = custom ?? (await captureCamera(fn, profile, option.cameraId));
+    const preview = this.#preview(view, option.mirror ?? true, 'main');
+    preview.setTrack(track);
+    this.#local.set('video', {
+      track,
+      owned: !custom,
+      muted: config.mute ?? false,
+      view: preview,
+      video: { profile, small: option.small ?? false, deviceId: option.cameraId },
+    });
+    await this.#publishOrRelease('video', fn);
+  }
+
+  /** Changes the camera's view, mirror, device, profile, small stream or mute state. */
+  async updateLocalVideo(config: LocalVideoConfig = {}): Promise<void> {
+    const fn = 'updateLocalVideo';
+    const local = this.#local.get('video');
+    if (!local?.video) throw RtcError.invalidOperation(fn, 'local video is not started');
+    const option = config.option ?? {};
+    if (config.view !== undefined) local.view?.attach(resolveView(fn, config.view));
+    if (option.mirror !== undefined) local.view?.setMirror(option.mirror);
+    if (option.profile !== undefined) {
+      const profile = resolveVideoProfile(option.profile, VIDEO_PROFILES, '480p');
+      if (!profile) throw RtcError.invalidParameter(fn, 'unknown or malformed video profile');
+      local.video.profile = profile;
+      await local.track
+        .applyConstraints(videoConstraints(profile))
+        .catch((err: unknown) => this.#log.warn('cannot apply profile', { error: String(err) }));
+    }
+    if (option.cameraId && option.cameraId !== local.video.deviceId) {
+      const track = await captureCamera(fn, local.video.profile, option.cameraId);
+      await this.#swapTrack('video', local, track, fn);
+      local.video.deviceId = option.cameraId;
+    }
+    if (option.small !== undefined && option.small !== local.video.small) {
+      local.video.small = option.small;
+      if (this.#room) {
+        await this.#room.unpublish('video');
+        await this.#publishOrRelease('video', fn);
+      }
+    }
+    if (config.mute !== undefined && config.mute !== local.muted) {
+      local.muted = config.mute;
+      await this.#room?.setMuted('video', config.mute).catch((err: unknown) => {
+        throw RtcError.from(fn, err);
+      });
+    }
+  }
+
+  /** Stops publishing and closes the camera. */
+  async stopLocalVideo(): Promise<void> {
+    await this.#room?.unpublish('video').catch(() => undefined);
+    this.#local.release('video');
+  }
+
+  /**
+   * Shares a screen as the sub stream. `option.videoTrack` publishes a given track instead (custom capture,
+   * and the way to share in a headless browser without getDisplayMedia).
+   */
+  async startScreenShare(config: ScreenShareConfig = {}): Promise<void> {
+    const fn = 'startScreenShare';
+    this.#assertAlive(fn);
+    if (this.#local.get('sub')) throw RtcError.invalidOperation(fn, 'screen sharing is already started');
+    const option = config.option ?? {};
+    const profile = resolveVideoProfile(option.profile, SCREEN_PROFILES, '1080p');
+    if (!profile) throw RtcError.invalidParameter(fn, 'unknown or malformed screen profile');
+    const view = resolveView(fn, config.view);
+    const custom = option.videoTrack;
+    if (custom !== undefined && !(custom instanceof MediaStreamTrack && custom.kind === 'video')) {
+      throw RtcError.invalidParameter(fn, 'option.videoTrack must be a video MediaStreamTrack');
+    }
+    const track = custom ?? (await captureScreen(fn, profile));
+    const preview = view ? this.#preview(view, false, 'sub') : undefined;
+    preview?.setTrack(track);
+    this.#local.set('sub', { track, owned: !custom, muted: false, view: preview, video: { profile, small: false } });
+    track.addEventListener('ended', () => {
+      if (this.#local.get('sub')?.track !== track) return;
+      void this.stopScreenShare().then(() => this.#events.emit(EVENT.SCREEN_SHARE_STOPPED, {}));
+    });
+    await this.#publishOrRelease('sub', fn);
+  }
+
+  /** Stops sharing the screen. */
+  async stopScreenShare(): Promise<void> {
+    await this.#room?.unpublish('sub').catch(() => undefined);
+    this.#local.release('sub');
+  }
+
+  /** Plays a remote user's main or sub video in `view`; `option.small` picks the small layer. */
+  async startRemoteVideo(config: RemoteVideoConfig): Promise<void> {
+    const fn = 'startRemoteVideo';
+    const { userId, streamType, view } = this.#parseRemoteVideo(fn, config);
+    const room = this.#requireRoom(fn);
+    try {
+      await room.remote.startVideo(userId, streamType, view, config.option?.small ?? false);
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  /** Changes the view or the small/big layer of a playing remote video. */
+  async updateRemoteVideo(config: RemoteVideoConfig): Promise<void> {
+    const fn = 'updateRemoteVideo';
+    const userId = parseUserId(fn, config?.userId);
+    const streamType = parseStreamType(fn, config.streamType);
+    const view = config.view === undefined ? undefined : resolveView(fn, config.view);
+    const room = this.#requireRoom(fn);
+    let updated: boolean;
+    try {
+      updated = await room.remote.updateVideo(userId, streamType, view, config.option?.small);
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+    if (!updated) throw RtcError.invalidOperation(fn, `remote video of ${userId} (${streamType}) is not started`);
+  }
+
+  /** Stops a remote video; without `userId`, stops every remote video. */
+  async stopRemoteVideo(config: Partial<RemoteVideoConfig> = {}): Promise<void> {
+    const fn = 'stopRemoteVideo';
+    const userId = config.userId === undefined || config.userId === '*' ? undefined : parseUserId(fn, config.userId);
+    const streamType = config.streamType === undefined ? undefined : parseStreamType(fn, config.streamType);
+    await this.#room?.remote.stopVideo(userId, streamType);
+  }
+
+  /** Stops (true) or resumes (false) receiving one user's audio; `'*'` for everyone present. */
+  async muteRemoteAudio(userId: string, mute: boolean): Promise<void> {
+    const fn = 'muteRemoteAudio';
+    if (typeof mute !== 'boolean') throw RtcError.invalidParameter(fn, 'mute must be a boolean');
+    const id = userId === '*' ? userId : parseUserId(fn, userId);
+    const room = this.#requireRoom(fn);
+    await room.remote.muteAudio(id, mute);
+  }
+
+  /** Playback volume of one user, 0..100. */
+  setRemoteAudioVolume(userId: string, volume: number): void {
+    const fn = 'setRemoteAudioVolume';
+    const id = parseUserId(fn, userId);
+    const v = parseVolume(fn, volume);
+    this.#requireRoom(fn).remote.setVolume(id, v);
+  }
+
+  /** Emits AUDIO_VOLUME every `interval` ms (default 2000); 0 or less turns it off. */
+  enableAudioVolumeEvaluation(interval = 2000): void {
+    if (typeof interval !== 'number' || !Number.isFinite(interval))
+      throw RtcError.invalidParameter('enableAudioVolumeEvaluation', 'interval must be a number of ms');
+    this.#volumeInterval = interval <= 0 ? 0 : Math.max(16, interval);
+    this.#room?.setVolumeInterval(this.#volumeInterval);
+  }
+
+  /** Sends a custom message (cmdId 1..10, ≤ 1 KB) to everyone in the room; anchors only. */
+  async sendCustomMessage(message: CustomMessage): Promise<void> {
+    const { cmdId, bytes } = parseCustomMessage(message);
+    const room = this.#requireRoom('sendCustomMessage');
+    try {
+      await room.sendCustomMessage(cmdId, bytes);
+    } catch (err) {
+      throw RtcError.from('sendCustomMessage', err);
+    }
+  }
+
+  #assertAlive(fn: string): void {
+    if (this.#destroyed) throw RtcError.invalidOperation(fn, 'this TRTC instance was destroyed');
+  }
+
+  #requireRoom(fn: string): Room {
+    const room = this.#room;
+    if (!room) throw RtcError.invalidOperation(fn, 'not in a room; call enterRoom first');
+    return room;
+  }
+
+  #parseRemoteVideo(
+    fn: string,
+    config: RemoteVideoConfig,
+  ): { userId: string; streamType: TRTCStreamType; view: HTMLElement | null } {
+    if (typeof config !== 'object' || config === null)
+      throw RtcError.invalidParameter(fn, `${fn} needs {userId, streamType, view}`);
+    return {
+      userId: parseUserId(fn, config.userId),
+      streamType: parseStreamType(fn, config.streamType),
+      view: resolveView(fn, config.view),
+    };
+  }
+
+  #preview(view: HTMLElement | null, mirror: boolean, streamType: TRTCStreamType): VideoView {
+    const preview = new VideoView({
+      mirror,
+      onFirstFrame: (width, height) =>
+        this.#events.emit(EVENT.FIRST_VIDEO_FRAME, { userId: '', streamType, width, height }),
+    });
+    preview.attach(view);
+    return preview;
+  }
+
+  /** Publishes a freshly captured slot when in a room; on refusal releases the capture and rethrows. */
+  async #publishOrRelease(slot: 'audio' | 'video' | 'sub', fn: string): Promise<void> {
+    const room = this.#room;
+    if (!room) return;
+    await this.#entering;
+    try {
+      await room.publish(slot);
+    } catch (err) {
+      this.#local.release(slot);
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  async #swapTrack(slot: 'audio' | 'video', local: LocalTrack, track: MediaStreamTrack, fn: string): Promise<void> {
+    try {
+      await this.#room?.replaceTrack(slot, track);
+    } catch (err) {
+      track.stop();
+      throw RtcError.from(fn, err);
+    }
+    if (local.owned) local.track.stop();
+    local.track = track;
+    local.owned = true;
+    local.view?.setTrack(track);
+  }
+}

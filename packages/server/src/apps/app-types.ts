@@ -1,0 +1,58 @@
+/** The shapes of the app registry: what callers send and what they get back. */
+import { z } from 'zod';
+
+/** Billing modes an app can be put on (console configuration; used for billing only). */
+export const BILLING_MODES = ['pay_as_you_go', 'prepaid_package', 'free_trial'] as const;
+
+/** Lowest and highest generated SDKAppID, the range TRTC itself hands out. */
+export const SDK_APP_ID_MIN = 1_400_000_000;
+export const SDK_APP_ID_MAX = 1_499_999_999;
+
+/** Validated input of {@link AppRegistry.create}. Unknown fields are rejected so typos do not pass silently. */
+export const AppCreateInputSchema = z
+  .object({
+    name: z.string().trim().min(1).max(64),
+    region: z.string().min(1).max(64),
+    billingMode: z.enum(BILLING_MODES).default('pay_as_you_go'),
+    recordingEnabled: z.boolean().default(false),
+    relayEnabled: z.boolean().default(false),
+    advancedPermissionControl: z.boolean().default(false),
+    callbackUrl: z
+      .string()
+      .max(1024)
+      .regex(/^https?:\/\/\S+$/, 'callbackUrl must be an http(s) URL')
+      .optional(),
+    // TRTC's callback key: letters and digits, at most 32.
+    callbackKey: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,32}$/, 'callbackKey must be 1-32 letters or digits')
+      .optional(),
+  })
+  .strict();
+
+/** Input of {@link AppRegistry.create} before defaults are applied. */
+export type AppCreateInput = z.input<typeof AppCreateInputSchema>;
+
+/** An app as the registry reports it. Secrets are never part of it; the callback key only as a presence flag. */
+export interface AppRecord {
+  sdkAppId: number;
+  name: string;
+  region: string;
+  status: 'active' | 'terminated';
+  billingMode: string;
+  recordingEnabled: boolean;
+  relayEnabled: boolean;
+  advancedPermissionControl: boolean;
+  callbackUrl: string | null;
+  hasCallbackKey: boolean;
+  createdAt: number;
+  terminatedAt: number | null;
+  /** When the app's data key was destroyed; from then on its secrets are unrecoverable. */
+  shreddedAt: number | null;
+}
+
+/** Callback destination of an app, for callbacks/. */
+export interface CallbackConfig {
+  url: string;
+  key: string | null;
+}

@@ -1,0 +1,291 @@
+/**
+ * The data inventory: every stored table and column with its category, purpose, legal basis, retention and
+ * region rule. It is the single source for GET /privacy/inventory and docs/privacy.md, and inventory.test.ts
+ * fails when the migrated schema (SQLite and PostgreSQL) and this list disagree in either direction.
+ */
+import { DEFAULT_RETENTION } from './retention-policy.ts';
+import type { RetentionPolicy } from './retention-policy.ts';
+
+/** Data categories of TRTC's security notes. */
+export type DataCategory = 'configuration' | 'backend_log' | 'quality' | 'sdk_log' | 'account' | 'key_material';
+
+/** Legal basis (GDPR Art. 6 terms). */
+export type LegalBasis = 'contract' | 'legitimate_interest' | 'legal_obligation';
+
+/** Which store a table's rows go to. */
+export type RegionRule = 'control_store' | 'app_region' | 'each_store';
+
+/** One column. Category and purpose default to the table's. */
+export interface ColumnEntry {
+  description: string;
+  /** True when the value identifies or describes an end user (erased by per-user deletion). */
+  personal: boolean;
+  category?: DataCategory;
+  purpose?: string;
+}
+
+/** How long rows are kept. */
+export interface RetentionRule {
+  summary: string;
+  /** Default period in days, or null when rows live as long as the app. */
+  days: number | null;
+  /** The retention setting that changes it, if any. */
+  setting: keyof RetentionPolicy | null;
+  /** Whether the rows are destroyed when their app is terminated (within 7 days). */
+  purgedWithApp: boolean;
+}
+
+/** One table. */
+export interface TableEntry {
+  description: string;
+  category: DataCategory;
+  purpose: string;
+  legalBasis: LegalBasis;
+  retention: RetentionRule;
+  region: RegionRule;
+  columns: Record<string, ColumnEntry>;
+}
+
+const d = DEFAULT_RETENTION;
+const purge = `and within ${d.terminatedAppPurgeDays + 1} days of the app's termination`;
+const col = (description: string, personal = false, extra: Partial<ColumnEntry> = {}): ColumnEntry => ({
+  description,
+  personal,
+  ...extra,
+});
+const id = col('Row id (sequence)');
+const app = col('SDKAppID the row belongs to');
+const comm = col('Call id {SdkAppId}_{RoomId}_{CreateTime}');
+const user = col('End user id chosen by the customer (TRTC userId)', true);
+
+/** Every stored table. Keys are table names; column keys are column names. */
+export const DATA_INVENTORY: Record<string, TableEntry> = {
+  apps: {
+    description: 'App registry: TRTC console configuration of each SDKAppID',
+    category: 'configuration',
+    purpose: 'Operating and billing the customer’s applications',
+    legalBasis: 'contract',
+    retention: {
+      summary:
+        'While the app exists; secrets destroyed within 7 days of termination, the row kept so the id is never reused',
+      days: null,
+      setting: null,
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      sdk_app_id: col('SDKAppID'),
+      name: col('App name set by the customer'),
+      region: col('Region whose store holds the app’s data'),
+      status: col('active or terminated'),
+      billing_mode: col('Billing mode'),
+      recording_enabled: col('On-premises recording switch'),
+      relay_enabled: col('Relay (CDN) switch'),
+      advanced_permission_control: col('Whether PrivateMapKey is required to enter rooms'),
+      secret_key_ciphertext: col('UserSig secret key, AES-256-GCM under the app’s data key', false, {
+        category: 'key_material',
+        purpose: 'Verifying UserSigs',
+      }),
+      callback_url_ciphertext: col('Event callback URL, sealed under the app’s data key', false, {
+        purpose: 'Delivering event callbacks',
+      }),
+      callback_key_ciphertext: col('Callback signing key, sealed under the app’s data key', false, {
+        category: 'key_material',
+        purpose: 'Signing event callbacks',
+      }),
+      created_at: col('Creation time'),
+      updated_at: col('Last change time'),
+      terminated_at: col('Termination time (soft delete)'),
+      shredded_at: col('When the data key was destroyed'),
+    },
+  },
+  app_data_keys: {
+    description: 'Per-app data keys, wrapped by the master key; deleting a row crypto-shreds the app’s secrets',
+    category: 'key_material',
+    purpose: 'Encrypting app secrets at rest',
+    legalBasis: 'contract',
+    retention: {
+      summary: `While the app is active; destroyed within ${d.terminatedAppPurgeDays + 1} days of termination`,
+      days: null,
+      setting: 'terminatedAppPurgeDays',
+      purgedWithApp: true,
+    },
+    region: 'control_store',
+    columns: {
+      sdk_app_id: app,
+      wrapped_key: col('AES-256-GCM wrapped data key'),
+      master_key_id: col('Fingerprint of the master key that wrapped it (not the key)'),
+      created_at: col('Creation time'),
+    },
+  },
+  room_sessions: {
+    description: 'Calls: a room from creation to destruction (DescribeRoomInfo)',
+    category: 'backend_log',
+    purpose: 'Troubleshooting and the call-history API',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: `${d.logRetentionDays} days ${purge}`,
+      days: d.logRetentionDays,
+      setting: 'logRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      comm_id: comm,
+      sdk_app_id: app,
+      room_id: col('Numeric room id or strRoomId'),
+      room_id_type: col('0 string room id, 1 numeric'),
+      created_at: col('Room creation time'),
+      destroyed_at: col('Room destruction time'),
+    },
+  },
+  backend_logs: {
+    description: 'Backend logs: every room entry and exit',
+    category: 'backend_log',
+    purpose: 'Troubleshooting, abuse investigation, the user-info API',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: `${d.logRetentionDays} days ${purge}; erased on a user deletion request`,
+      days: d.logRetentionDays,
+      setting: 'logRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      id,
+      sdk_app_id: app,
+      comm_id: comm,
+      room_id: col('Numeric room id or strRoomId'),
+      room_id_type: col('0 string room id, 1 numeric'),
+      user_id: user,
+      action: col('enter or exit'),
+      reason: col('TRTC entry/exit reason code'),
+      client_ip: col('Client IP address', true),
+      sdk_version: col('SDK version', true),
+      os_type: col('Operating system type', true),
+      occurred_at: col('Event time'),
+    },
+  },
+  quality_samples: {
+    description: 'Call quality: the SDK’s 2-second samples and the server’s transport stats',
+    category: 'quality',
+    purpose: 'Call-quality monitoring and troubleshooting',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: `${d.qualityRetentionDays} days ${purge}; erased on a user deletion request`,
+      days: d.qualityRetentionDays,
+      setting: 'qualityRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      id,
+      sdk_app_id: app,
+      comm_id: comm,
+      user_id: user,
+      source: col('sdk or server'),
+      sampled_at: col('Sample time'),
+      audio_on: col('Audio published', true),
+      video_on: col('Video published', true),
+      audio_muted: col('Audio muted', true),
+      video_muted: col('Video muted', true),
+      app_cpu: col('App CPU %', true),
+      sys_cpu: col('System CPU %', true),
+      memory_mb: col('Memory use (MB)', true),
+      rtt_ms: col('Round-trip time (ms)', true),
+      audio_loss: col('Audio packet loss %', true),
+      video_loss: col('Video packet loss %', true),
+      video_width: col('Video width', true),
+      video_height: col('Video height', true),
+      audio_bitrate_kbps: col('Audio bitrate', true),
+      video_bitrate_kbps: col('Video bitrate', true),
+      available_bitrate_kbps: col('Estimated available bandwidth (server)', true),
+      capture_fps: col('Capture frame rate', true),
+      encode_fps: col('Encode frame rate', true),
+      decode_fps: col('Decode frame rate', true),
+      render_fps: col('Render frame rate', true),
+      audio_block_ms: col('Audio stutter (ms)', true),
+      video_block_ms: col('Video stutter (ms)', true),
+      capture_volume: col('Capture volume 0-100', true),
+      playback_volume: col('Playback volume 0-100', true),
+    },
+  },
+  user_events: {
+    description: 'User events in a call (TRTC event ids where one exists)',
+    category: 'quality',
+    purpose: 'Call timelines for troubleshooting (DescribeUserEvent)',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: `${d.qualityRetentionDays} days ${purge}; erased on a user deletion request`,
+      days: d.qualityRetentionDays,
+      setting: 'qualityRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      id,
+      sdk_app_id: app,
+      comm_id: comm,
+      user_id: user,
+      event_id: col('Event id'),
+      param_one: col('First event parameter', true),
+      param_two: col('Second event parameter', true),
+      occurred_at: col('Event time'),
+    },
+  },
+  usage_daily: {
+    description: 'Participant-seconds per app per UTC day (no per-user data)',
+    category: 'configuration',
+    purpose: 'Billing and the scale API',
+    legalBasis: 'contract',
+    retention: {
+      summary: `${d.usageRetentionDays} days ${purge}`,
+      days: d.usageRetentionDays,
+      setting: 'usageRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      sdk_app_id: app,
+      day: col('UTC day'),
+      participant_seconds: col('Sum of participant time'),
+    },
+  },
+  privacy_jobs: {
+    description: 'Progress of retention/deletion jobs, and deletion receipts',
+    category: 'configuration',
+    purpose: 'Resuming interrupted jobs; proving deletions happened',
+    legalBasis: 'legal_obligation',
+    retention: {
+      summary: `${d.receiptRetentionDays} days after the job finished`,
+      days: d.receiptRetentionDays,
+      setting: 'receiptRetentionDays',
+      purgedWithApp: false,
+    },
+    region: 'each_store',
+    columns: {
+      id: col('Job id'),
+      kind: col('retention, app_purge or user_erasure'),
+      status: col('running or done'),
+      params: col('Job parameters; an erasure’s userId only while the job runs', true),
+      subject_hash: col('SHA-256 of app and userId of an erasure (receipt lookup without keeping the id)'),
+      completed_steps: col('Steps already done (JSON)'),
+      counts: col('Rows deleted per table (JSON)'),
+      started_at: col('Start time'),
+      updated_at: col('Last progress time'),
+      finished_at: col('Finish time'),
+    },
+  },
+};
+
+/** Tables whose rows carry an end user's id and are erased by a per-user deletion request. */
+export const USER_ERASURE_TABLES = ['backend_logs', 'quality_samples', 'user_events'] as const;
+
+/** Tables holding an app's data in its region store, hard-deleted when the app is purged. */
+export const APP_PURGE_TABLES = [
+  'quality_samples',
+  'user_events',
+  'backend_logs',
+  'room_sessions',
+  'usage_daily',
+] as const;

@@ -1,0 +1,152 @@
+/**
+ * Retention: expires quality data and logs past their period in every region store, and purges terminated
+ * apps — hard-deletes their rows in their region store, then destroys their data key (crypto-shredding) in the
+ * control store. Idempotent and restart-safe: cut-offs are fixed when a run starts and stored with the job, so
+ * a resumed run deletes exactly what the interrupted one would have.
+ */
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RegionStore, RegionStores } from '../storage/regions.ts';
+import { utcDay } from '../telemetry/telemetry-store.ts';
+import { APP_PURGE_TABLES } from './inventory.ts';
+import { JobLedger } from './jobs.ts';
+import type { Counts, StepHook } from './jobs.ts';
+import { DAY_MS, DEFAULT_RETENTION } from './retention-policy.ts';
+import type { RetentionPolicy } from './retention-policy.ts';
+
+/** Options of a retention run. */
+export interface RetentionOptions {
+  policy?: Partial<RetentionPolicy>;
+  afterStep?: StepHook;
+}
+
+/** What a run deleted. */
+export interface RetentionReport {
+  expired: Record<string, Counts>;
+  purgedApps: { sdkAppId: number; region: string; deleted: Counts; dataKeysDestroyed: number }[];
+}
+
+interface Cutoffs {
+  quality: number;
+  logs: number;
+  usageDay: string;
+  receipts: number;
+}
+
+async function expireRegion(
+  region: RegionStore,
+  stores: RegionStores,
+  policy: RetentionPolicy,
+  afterStep: StepHook | undefined,
+): Promise<Counts> {
+  const ledger = new JobLedger(region.store, stores.now, afterStep);
+  let job = await ledger.findRunning('retention');
+  if (job === undefined) {
+    const now = stores.now();
+    const cutoffs: Cutoffs = {
+      quality: now - policy.qualityRetentionDays * DAY_MS,
+      logs: now - policy.logRetentionDays * DAY_MS,
+      usageDay: utcDay(now - policy.usageRetentionDays * DAY_MS),
+      receipts: now - policy.receiptRetentionDays * DAY_MS,
+    };
+    job = await ledger.start(`retention:${now}:${crypto.randomUUID()}`, 'retention', { ...cutoffs });
+  }
+  const c = job.params as unknown as Cutoffs;
+  const jobId = job.id;
+  const n = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+  await ledger.step(job, 'expire:quality_samples', async (trx) => ({
+    quality_samples: n(await trx.deleteFrom('quality_samples').where('sampled_at', '<', c.quality).executeTakeFirst()),
+  }));
+  await ledger.step(job, 'expire:user_events', async (trx) => ({
+    user_events: n(await trx.deleteFrom('user_events').where('occurred_at', '<', c.quality).executeTakeFirst()),
+  }));
+  await ledger.step(job, 'expire:backend_logs', async (trx) => ({
+    backend_logs: n(await trx.deleteFrom('backend_logs').where('occurred_at', '<', c.logs).executeTakeFirst()),
+  }));
+  await ledger.step(job, 'expire:room_sessions', async (trx) => ({
+    room_sessions: n(
+      await trx
+        .deleteFrom('room_sessions')
+        .where('created_at', '<', c.logs)
+        .where((eb) => eb.or([eb('destroyed_at', 'is', null), eb('destroyed_at', '<', c.logs)]))
+        .executeTakeFirst(),
+    ),
+  }));
+  await ledger.step(job, 'expire:usage_daily', async (trx) => ({
+    usage_daily: n(await trx.deleteFrom('usage_daily').where('day', '<', c.usageDay).executeTakeFirst()),
+  }));
+  await ledger.step(job, 'expire:privacy_jobs', async (trx) => ({
+    privacy_jobs: n(
+      await trx
+        .deleteFrom('privacy_jobs')
+        .where('status', '=', 'done')
+        .where('finished_at', '<', c.receipts)
+        .where('id', '!=', jobId)
+        .executeTakeFirst(),
+    ),
+  }));
+  await ledger.finish(job);
+  return job.counts;
+}
+
+async function purgeApp(stores: RegionStores, sdkAppId: number, regionName: string, afterStep: StepHook | undefined) {
+  const region = stores.region(regionName);
+  await region.writer.flush();
+  const ledger = new JobLedger(region.store, stores.now, afterStep);
+  const job =
+    (await ledger.get(`app_purge:${sdkAppId}`)) ??
+    (await ledger.start(`app_purge:${sdkAppId}`, 'app_purge', { sdkAppId }));
+  for (const table of APP_PURGE_TABLES) {
+    await ledger.step(job, `purge:${table}`, async (trx) => ({
+      [table]: Number(
+        (await trx.deleteFrom(table).where('sdk_app_id', '=', sdkAppId).executeTakeFirst()).numDeletedRows,
+      ),
+    }));
+  }
+  // Keys last: once shredded the app is no longer listed for purging, so its data must already be gone.
+  const { dataKeys } = await stores.apps.destroyKeys(sdkAppId);
+  await ledger.finish(job);
+  return { sdkAppId, region: regionName, deleted: job.counts, dataKeysDestroyed: dataKeys };
+}
+
+/** Runs retention once over every region and every terminated app past its purge delay. */
+export async function runRetention(stores: RegionStores, options: RetentionOptions = {}): Promise<RetentionReport> {
+  const policy = { ...DEFAULT_RETENTION, ...options.policy };
+  const report: RetentionReport = { expired: {}, purgedApps: [] };
+  for (const name of stores.regionNames)
+    report.expired[name] = await expireRegion(stores.region(name), stores, policy, options.afterStep);
+  const due = await stores.apps.listTerminatedBefore(stores.now() - policy.terminatedAppPurgeDays * DAY_MS);
+  for (const app of due) report.purgedApps.push(await purgeApp(stores, app.sdkAppId, app.region, options.afterStep));
+  return report;
+}
+
+/** Runs retention now and then every `intervalMs` (default 1 h), never overlapping. Returns a stop function. */
+export function scheduleRetention(
+  stores: RegionStores,
+  options: RetentionOptions & { logger: Logger; intervalMs?: number },
+): () => void {
+  const log = options.logger.child({ subsystem: 'privacy' });
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const report = await runRetention(stores, options);
+      log.info(
+        { expired: report.expired, purgedApps: report.purgedApps.map((a) => a.sdkAppId) },
+        'retention run finished',
+      );
+    } catch (err) {
+      log.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'retention run failed; it resumes on the next run',
+      );
+    } finally {
+      running = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), options.intervalMs ?? 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
