@@ -78,6 +78,8 @@ export const ErrorCodes = {
   CUSTOM_MESSAGE_RATE_LIMITED: 'Custom messages are limited to 30 per second and 8 KB per second',
   CUSTOM_MESSAGE_FORBIDDEN: 'Only anchors can send custom messages',
   NOT_FOUND: 'No such transport, producer or consumer in this session',
+  E2EE_REQUIRED: 'This room requires end-to-end encrypted media; enter with E2EE enabled',
+  E2EE_KEY_MESSAGE_RATE_LIMITED: 'Too many E2EE key messages; slow down',
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge

@@ -24,6 +24,12 @@ import { qualitySampleSchema } from './quality.ts';
 export const MAX_SIGNAL_MESSAGE_BYTES = 16 * 1024;
 
 const id = z.string().min(1).max(64);
+/** An E2EE public key: opaque base64, at most 256 bytes (an X25519 key is 32). */
+export const e2eePublicKeySchema = z.string().max(344).base64();
+
+/** Largest E2EE key message the server relays, in base64 characters (it never parses them). */
+export const MAX_E2EE_KEY_MESSAGE_CHARS = 4096;
+
 /** An opaque object produced by mediasoup (RTP parameters, DTLS parameters, capabilities). */
 const mediasoupObject = z.record(z.string(), z.unknown());
 
@@ -46,6 +52,12 @@ export const joinRequestSchema = z
     rtpCapabilities: mediasoupObject.optional(),
     sdkVersion: z.string().max(32).default('unknown'),
     os: z.string().max(64).default('unknown'),
+    /** The entrant encrypts its media end to end (SFrame). */
+    e2ee: z.boolean().default(false),
+    /** Asks the room to require E2EE of everyone (honoured when this join creates the room). */
+    requireE2ee: z.boolean().default(false),
+    /** The entrant's E2EE public key (base64), published to the others for managed sender keys. */
+    e2eePublicKey: e2eePublicKeySchema.optional(),
   })
   .strict()
   .refine((j) => (j.roomId === undefined) !== (j.strRoomId === undefined), {
@@ -78,6 +90,10 @@ export const requestSchemas = {
   customMessage: z.object({ cmdId: z.number().int().min(1).max(10), data: z.string().max(1400).base64() }).strict(),
   qualitySample: qualitySampleSchema,
   heartbeat: z.object({}).strict(),
+  /** An opaque E2EE key message for one participant; the server relays it without parsing. */
+  e2eeKeyMessage: z
+    .object({ to: userIdSchema, payload: z.string().min(1).max(MAX_E2EE_KEY_MESSAGE_CHARS).base64() })
+    .strict(),
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
@@ -115,6 +131,8 @@ export interface RemoteStream {
 export interface RemoteParticipant {
   userId: string;
   role: 'anchor' | 'audience';
+  /** Present when the participant encrypts end to end with managed keys. */
+  e2eePublicKey?: string;
 }
 
 export interface JoinAnswer {
@@ -128,6 +146,8 @@ export interface JoinAnswer {
   streams: RemoteStream[];
   /** Unix ms when the UserSig expires; the server ends the session then unless refreshed. */
   expiresAt: number;
+  /** Whether this room requires end-to-end encrypted media of everyone. */
+  e2eeRequired: boolean;
 }
 
 export interface ConsumeAnswer {
@@ -160,6 +180,7 @@ export interface ResponseData {
   customMessage: Record<string, never>;
   qualitySample: Record<string, never>;
   heartbeat: { serverTime: number };
+  e2eeKeyMessage: Record<string, never>;
 }
 
 /** Server → client notifications and their payloads. */
@@ -174,6 +195,8 @@ export interface NotificationData {
   /** The consumer ended because its producer or transport went away. */
   consumerClosed: { consumerId: string };
   customMessage: { userId: string; cmdId: number; seq: number; data: string };
+  /** An opaque E2EE key message from another participant. */
+  e2eeKeyMessage: { from: string; payload: string };
   /** This session is over: the same user entered elsewhere, was removed, or the room was dismissed. */
   kicked: { reason: KickReason; message: string };
   /** The media plane under this session failed (e.g. its worker died); rejoin to get new transports. */

@@ -11,6 +11,7 @@ import {
   type KickReason,
   type LeaveReason,
   type QualitySample,
+  type RemoteParticipant,
   type RemoteStream,
   type RequestData,
   type RequestMethod,
@@ -50,6 +51,12 @@ export type ConferenceEvents = {
   /** The server's own transport statistics of a session, for telemetry. */
   transportstats: [session: Session, stats: { send: types.WebRtcTransportStat[]; recv: types.WebRtcTransportStat[] }];
 };
+
+function describeParticipant(p: Participant): RemoteParticipant {
+  return p.e2eePublicKey
+    ? { userId: p.userId, role: p.role, e2eePublicKey: p.e2eePublicKey }
+    : { userId: p.userId, role: p.role };
+}
 
 /** How each leave reason reaches a still-connected client as TRTC's KICKED_OUT reason (others just end). */
 const KICK_REASON: Partial<Record<LeaveReason, KickReason>> = {
@@ -106,6 +113,8 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         return {};
       case 'heartbeat':
         return { serverTime: this.#now() };
+      case 'e2eeKeyMessage':
+        return this.#relayKeyMessage(session, data as RequestData<'e2eeKeyMessage'>);
       default:
         return this.#streams.handle(session, method, data);
     }
@@ -156,7 +165,14 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       sessionId,
       privilegeControl: app.privilegeControl,
       ...(privileges !== undefined ? { privileges } : {}),
-      metadata: { sdkVersion: data.sdkVersion, os: data.os, clientIp: connection.clientIp },
+      metadata: {
+        sdkVersion: data.sdkVersion,
+        os: data.os,
+        clientIp: connection.clientIp,
+        ...(data.e2eePublicKey ? { e2eePublicKey: data.e2eePublicKey } : {}),
+      },
+      e2ee: data.e2ee,
+      requireE2ee: data.requireE2ee,
     });
     let media: ParticipantMedia;
     let router: RoomRouter;
@@ -222,12 +238,13 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       participants: room
         .participants()
         .filter((p) => p !== session.participant)
-        .map((p) => ({ userId: p.userId, role: p.role })),
+        .map(describeParticipant),
       streams: room
         .streams()
         .filter((s) => s.sessionId !== session.id)
         .flatMap((s) => this.#streams.describe(s) ?? []),
       expiresAt: session.expiresAt,
+      e2eeRequired: room.e2eeRequired,
     };
   }
 
@@ -291,6 +308,20 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   }
 
   /**
+   * Relays an opaque E2EE key message to one participant of the same room. The server never parses it; it only
+   * bounds its size (schema) and rate (per sender), so key exchange cannot be used to flood anyone.
+   */
+  #relayKeyMessage(session: Session, data: RequestData<'e2eeKeyMessage'>): Record<string, never> {
+    if (!session.keyMessages.tryTake(1)) throw new ConclaveError('E2EE_KEY_MESSAGE_RATE_LIMITED');
+    const room = this.#options.directory.getRoom(session.participant.roomKey);
+    const target = room?.getParticipant(data.to);
+    const recipient = target && this.sessions.get(target.sessionId);
+    if (!recipient || recipient === session) throw new ConclaveError('NOT_FOUND', 'no such participant in this room');
+    recipient.notify('e2eeKeyMessage', { from: session.userId, payload: data.payload });
+    return {};
+  }
+
+  /**
    * Ends a session on this side's initiative (leave request, expiry, media reset): the session ends first, so the
    * departure announced to the others sends this one nothing more. Idempotent.
    */
@@ -312,8 +343,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   #listen(directory: RoomDirectory): void {
     directory.on('participantjoined', (room, participant) => {
       for (const other of this.#sessionsIn(room)) {
-        if (other.participant !== participant)
-          other.notify('participantJoined', { userId: participant.userId, role: participant.role });
+        if (other.participant !== participant) other.notify('participantJoined', describeParticipant(participant));
       }
     });
     directory.on('participantleft', (room, participant, reason) => this.#onParticipantLeft(room, participant, reason));

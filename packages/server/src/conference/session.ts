@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { NotificationData, NotificationName } from '@conclave/protocol';
 import type { ParticipantMedia } from '../media/participant-media.ts';
 import type { RoomRouter } from '../media/room-router.ts';
-import type { Participant } from '../rooms/index.ts';
+import { TokenBucket, type Participant } from '../rooms/index.ts';
 import type { SignalConnection } from '../signaling/connection.ts';
 import type { AppAccess } from './app-access.ts';
 
@@ -21,6 +21,8 @@ export class Session {
   connection: SignalConnection | undefined;
   /** Set once the session is over, so late events and requests are ignored. */
   ended = false;
+  /** Rate of relayed E2EE key messages: a full rekey of a large room is a burst, anything more is abuse. */
+  readonly keyMessages = new TokenBucket({ capacity: 400, refillPerSecond: 100, now: Date.now });
   /** SHA-256 of the current resume token; the token itself is only ever held by the client. */
   resumeTokenHash = '';
 

@@ -26,6 +26,8 @@ export interface ParticipantMetadata {
   readonly sdkVersion?: string;
   readonly os?: string;
   readonly clientIp?: string;
+  /** The participant's E2EE public key (opaque; relayed to the others, never used here). */
+  readonly e2eePublicKey?: string;
 }
 
 /** Construction input; only the room directory creates participants. */
@@ -55,6 +57,7 @@ export class Participant {
   readonly sdkVersion: string | undefined;
   readonly os: string | undefined;
   readonly clientIp: string | undefined;
+  readonly e2eePublicKey: string | undefined;
   /** @internal */
   readonly customMessages: CustomMessageLimiter;
   #role: Role;
@@ -72,6 +75,7 @@ export class Participant {
     this.sdkVersion = init.metadata.sdkVersion;
     this.os = init.metadata.os;
     this.clientIp = init.metadata.clientIp;
+    this.e2eePublicKey = init.metadata.e2eePublicKey;
     this.customMessages = init.customMessages;
     this.#role = init.role;
     this.#privileges = init.privileges;

@@ -2,6 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { roomKeyString } from './room-key.ts';
 import { ROOM, setup, throwsCode } from './test-fixtures.ts';
+import { ConclaveError } from '@conclave/protocol';
+import { RoomDirectory } from './room-directory.ts';
 
 describe('room lifecycle', () => {
   test('the first entry creates the room with createdAt from the clock', () => {
@@ -257,5 +259,35 @@ describe('server API', () => {
       `roomclosed:${roomKeyString(ROOM)}`,
     ]);
     assert.equal(directory.dismissRoom(ROOM), undefined);
+  });
+});
+
+describe('E2EE room policy', () => {
+  test('the first entry can require E2EE; later entrants without it are refused and leave no trace', () => {
+    const directory = new RoomDirectory();
+    const key = { sdkAppId: 1, roomId: 77 };
+    const base = { key, role: 'anchor' as const, scene: 'rtc' as const, privilegeControl: false };
+    const first = directory.admit({ ...base, userId: 'a', sessionId: 's1', e2ee: true, requireE2ee: true });
+    assert.equal(first.room.e2eeRequired, true);
+    assert.throws(
+      () => directory.admit({ ...base, userId: 'b', sessionId: 's2' }),
+      (e: unknown) => e instanceof ConclaveError && e.code === 'E2EE_REQUIRED',
+    );
+    assert.equal(first.room.userCount, 1);
+    const second = directory.admit({ ...base, userId: 'c', sessionId: 's3', e2ee: true, requireE2ee: false });
+    assert.equal(second.room.e2eeRequired, true, 'only the creating entry decides');
+  });
+
+  test('asking to require E2EE without encrypting is refused; rooms created without the flag stay open', () => {
+    const directory = new RoomDirectory();
+    const base = { role: 'anchor' as const, scene: 'rtc' as const, privilegeControl: false };
+    assert.throws(
+      () =>
+        directory.admit({ ...base, key: { sdkAppId: 1, roomId: 78 }, userId: 'a', sessionId: 's1', requireE2ee: true }),
+      (e: unknown) => e instanceof ConclaveError && e.code === 'E2EE_REQUIRED',
+    );
+    assert.equal(directory.roomCount, 0);
+    const open = directory.admit({ ...base, key: { sdkAppId: 1, roomId: 79 }, userId: 'a', sessionId: 's1' });
+    assert.equal(open.room.e2eeRequired, false);
   });
 });

@@ -48,6 +48,10 @@ export interface AdmitRequest {
   /** Privilege bitmap of the verified PrivateMapKey, when one came with the request. */
   privileges?: number;
   metadata?: ParticipantMetadata;
+  /** The entrant encrypts its media end to end. */
+  e2ee?: boolean;
+  /** Asks the room to require E2EE of everyone; honoured only when this entry creates the room. */
+  requireE2ee?: boolean;
 }
 
 /** A participant that has gone, with what the caller must clean up. */
@@ -139,8 +143,10 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     if (existing && existing.scene !== request.scene && this.#rejectSceneMismatch) {
       throw new ConclaveError('ROOM_SCENE_MISMATCH', undefined, { details: { scene: existing.scene } });
     }
+    const requireE2ee = existing ? existing.e2eeRequired : request.requireE2ee === true;
+    if (requireE2ee && request.e2ee !== true) throw new ConclaveError('E2EE_REQUIRED');
     const now = this.#now();
-    const room = existing ?? new Room(request.key, request.scene, this.limits[request.scene], now);
+    const room = existing ?? new Room(request.key, request.scene, this.limits[request.scene], now, requireE2ee);
     room.checkAdmit(request.userId, request.role);
 
     if (!existing) this.#rooms.set(room.id, room);

@@ -20,6 +20,8 @@ export class Room {
   readonly scene: Scene;
   readonly limits: SceneLimits;
   readonly createdAt: number;
+  /** Set by the first entry: every participant must encrypt media end to end (E2EE), or is refused. */
+  readonly e2eeRequired: boolean;
   readonly #participants = new Map<string, Participant>();
   readonly #streams = new Map<string, PublishedStream>();
   #anchorCount = 0;
@@ -28,13 +30,14 @@ export class Room {
   #closedAt: number | undefined;
 
   /** @internal Created by the RoomDirectory. */
-  constructor(key: RoomKey, scene: Scene, limits: SceneLimits, createdAt: number) {
+  constructor(key: RoomKey, scene: Scene, limits: SceneLimits, createdAt: number, e2eeRequired = false) {
     // A copy, so a caller that reuses its request object cannot move the room under our map key.
     this.key = Object.freeze({ ...key });
     this.id = roomKeyString(key);
     this.scene = scene;
     this.limits = limits;
     this.createdAt = createdAt;
+    this.e2eeRequired = e2eeRequired;
   }
 
   get userCount(): number {

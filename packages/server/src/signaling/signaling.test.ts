@@ -221,3 +221,42 @@ describe('reconnection', () => {
     other.client.close();
   });
 });
+
+describe('end-to-end encryption support', () => {
+  const pub = (n: number) => Buffer.alloc(32, n).toString('base64');
+
+  test('a room created with requireE2ee refuses entrants without E2EE', async () => {
+    const a = await join('e2ee-a', { roomId: 7101 }, { e2ee: true, requireE2ee: true, e2eePublicKey: pub(1) });
+    assert.equal((a.answer.data as JoinAnswer).e2eeRequired, true);
+    const plain = await join('e2ee-plain', { roomId: 7101 });
+    assert.equal(plain.answer.error?.code, 'E2EE_REQUIRED');
+    const b = await join('e2ee-b', { roomId: 7101 }, { e2ee: true, e2eePublicKey: pub(2) });
+    assert.deepEqual((b.answer.data as JoinAnswer).participants, [
+      { userId: 'e2ee-a', role: 'anchor', e2eePublicKey: pub(1) },
+    ]);
+    assert.deepEqual(await a.client.next('participantJoined'), {
+      userId: 'e2ee-b',
+      role: 'anchor',
+      e2eePublicKey: pub(2),
+    });
+    a.client.close();
+    b.client.close();
+  });
+
+  test('key messages are relayed opaque to one participant, bounded in size', async () => {
+    const a = await join('key-a', { roomId: 7102 }, { e2ee: true, e2eePublicKey: pub(3) });
+    const b = await join('key-b', { roomId: 7102 }, { e2ee: true, e2eePublicKey: pub(4) });
+    const payload = Buffer.from('sealed sender key').toString('base64');
+    assert.equal((await a.client.request('e2eeKeyMessage', { to: 'key-b', payload })).ok, true);
+    assert.deepEqual(await b.client.next('e2eeKeyMessage'), { from: 'key-a', payload });
+    const nobody = await a.client.request('e2eeKeyMessage', { to: 'key-z', payload });
+    assert.equal(nobody.error?.code, 'NOT_FOUND');
+    const huge = await a.client.request('e2eeKeyMessage', {
+      to: 'key-b',
+      payload: Buffer.alloc(4000).toString('base64'),
+    });
+    assert.equal(huge.error?.code, 'SIGNAL_MALFORMED');
+    a.client.close();
+    b.client.close();
+  });
+});
