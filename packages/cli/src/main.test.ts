@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const MAIN = path.join(import.meta.dirname, 'main.ts');
@@ -21,7 +23,8 @@ test('conclave start refuses bad configuration with a clear message and exit cod
 });
 
 test('conclave start refuses plain HTTP on a public address outside dev mode', () => {
-  const run = conclave(['start', '--host', '0.0.0.0', '--port', '0']);
+  const masterKey = Buffer.alloc(32, 7).toString('base64');
+  const run = conclave(['start', '--host', '0.0.0.0', '--port', '0'], { CONCLAVE_MASTER_KEY: masterKey });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /CONFIG_INSECURE/);
 });
@@ -33,4 +36,23 @@ test('unknown commands and flags print usage', () => {
   const flag = conclave(['start', '--frobnicate']);
   assert.equal(flag.status, 1);
   assert.match(flag.stderr, /usage: conclave/);
+});
+
+test('conclave app works on the configured stores', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-cli-'));
+  const env = { CONCLAVE_DEV: '1', CONCLAVE_DATA_DIR: dataDir };
+  const created = conclave(['app', 'create', '--name', 'Cli app', '--json'], env);
+  assert.equal(created.status, 0, created.stderr);
+  const list = conclave(['app', 'list'], env);
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /Cli app/);
+  assert.match(list.stdout, /1400000001 .*dev/);
+});
+
+test('outside dev mode the master key is required', () => {
+  const run = conclave(['start', '--port', '0'], {
+    CONCLAVE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-cli-')),
+  });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /CONFIG_INVALID: security\.masterKey \(CONCLAVE_MASTER_KEY\) is required outside dev mode/);
 });

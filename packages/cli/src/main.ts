@@ -8,6 +8,8 @@ commands:
   ${START_USAGE.split('\n').join('\n  ')}
   conclave usersig --app <id> --key <secret> --user <id> [--expire s] [--room n | --str-room s] [--privileges bits]
                  prints a UserSig, or a PrivateMapKey when a room is given (developer helper)
+  conclave app create|list|rotate-key|terminate ...
+                 manages apps in the configured stores (same configuration as the server)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -18,6 +20,17 @@ async function main(argv: string[]): Promise<void> {
     case 'usersig': {
       const { usersigCommand } = await import('./commands/usersig.ts');
       process.stdout.write(`${usersigCommand(rest)}\n`);
+      return;
+    }
+    case 'app': {
+      const [{ appCommand }, server] = await Promise.all([import('./commands/app.ts'), import('@conclave/server')]);
+      const config = server.loadConfig();
+      const stores = await server.openConfiguredStores(config, server.createLogger('warn'));
+      try {
+        process.stdout.write(`${await appCommand(rest, { apps: stores.apps, regionNames: stores.regionNames })}\n`);
+      } finally {
+        await stores.close();
+      }
       return;
     }
     case undefined:

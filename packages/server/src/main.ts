@@ -66,15 +66,22 @@ export function regionStoreConfigs(config: Config): Record<string, StoreConfig> 
   );
 }
 
-export async function startConclave(config: Config, log: Logger): Promise<ConclaveServer> {
-  const { dev, masterKey, adminToken } = secrets(config);
-  const transport = await resolveTransport(config, log);
-  const retention: RetentionPolicy = { ...DEFAULT_RETENTION, ...config.retention };
+/** Opens (and migrates) the configured region stores; in dev mode the dev app is ensured. Used by start and the CLI. */
+export async function openConfiguredStores(config: Config, log: Logger): Promise<RegionStores> {
+  const { dev, masterKey } = secrets(config);
   const stores = await openRegionStores(
     { regions: regionStoreConfigs(config), control: config.storage.regions ? undefined : config.storage.defaultRegion },
     { masterKey, logger: log },
   );
   if (dev) await stores.apps.ensureDevApp({ sdkAppId: dev.sdkAppId, secretKey: dev.secretKey });
+  return stores;
+}
+
+export async function startConclave(config: Config, log: Logger): Promise<ConclaveServer> {
+  const { dev, adminToken } = secrets(config);
+  const transport = await resolveTransport(config, log);
+  const retention: RetentionPolicy = { ...DEFAULT_RETENTION, ...config.retention };
+  const stores = await openConfiguredStores(config, log);
   const workers = await WorkerPool.start(
     {
       count: workerCount(config),
