@@ -38,7 +38,7 @@ export function createHttpServer(config: Config, transport: Transport, log: Logg
     requestTimeout: config.http.requestTimeoutMs,
     connectionTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     trustProxy: false,
     ...(transport.kind === 'https'
       ? { https: { cert: transport.cert, key: transport.key, minVersion: 'TLSv1.2' as const } }
