@@ -12,7 +12,7 @@ import type { RoomRouter } from './room-router.ts';
  * The SFU asks a publisher for a keyframe at most once per this many ms, however many subscribers ask
  * (PLI/FIR throttling: a receiver that cannot decode, e.g. without the E2EE key, must not flood the sender).
  */
-export const KEYFRAME_REQUEST_DELAY_MS = 1000;
+export const KEYFRAME_REQUEST_DELAY_MS = 500;
 
 type ParticipantMediaEvents = {
   /** A consumer ended because its producer or transport went away. */
