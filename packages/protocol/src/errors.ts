@@ -34,6 +34,7 @@ export const ErrorCodes = {
   API_UNSUPPORTED_VERSION: 'The API version is not supported (use 2019-07-22)',
   API_INVALID_PARAMETER: 'A request parameter is missing or invalid',
   API_UNAUTHORIZED_APP: 'These API credentials are not for this SdkAppId',
+  API_CREDENTIAL_NOT_FOUND: 'No such API credential (SecretId) for this app',
   ROOM_NOT_FOUND: 'No such room is active',
   USER_NOT_FOUND: 'No such user is in the room',
   // Configuration and start-up
@@ -57,6 +58,9 @@ export const ErrorCodes = {
   DELETION_REQUEST_INVALID: 'The deletion request is malformed',
   STORE_UNAVAILABLE: 'The data store cannot be reached',
   STORE_MIGRATION_FAILED: 'The data store schema could not be migrated',
+  // Event callbacks
+  CALLBACK_QUEUE_FULL: "The app's callback queue is full; the event was dropped",
+  CALLBACK_BODY_TOO_LARGE: 'The callback body exceeds the size limit; the event was dropped',
   // Signaling
   SIGNAL_MALFORMED: 'The signaling message is not valid JSON of the expected shape',
   SIGNAL_TOO_LARGE: 'The signaling message exceeds the size limit',

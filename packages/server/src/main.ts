@@ -11,8 +11,12 @@ import { ConclaveError } from '@conclave/protocol';
 import { dataDir, workerCount, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { adminAuth } from './api/admin-auth.ts';
+import { apiCredentialRoutes } from './api/api-credentials.ts';
 import { appsRoutes } from './api/apps.ts';
-import { registerCloudApi, type ApiCredential } from './api/cloud-api/endpoint.ts';
+import { callbackLogRoutes } from './api/callback-log.ts';
+import { cachedCredentialLookup } from './api/cloud-api/credential-cache.ts';
+import { describeActions } from './api/cloud-api/describe-actions.ts';
+import { registerCloudApi } from './api/cloud-api/endpoint.ts';
 import { roomActions } from './api/cloud-api/room-actions.ts';
 import { registerDemo } from './api/demo.ts';
 import { registerDevUserSig } from './api/dev-usersig.ts';
@@ -23,6 +27,7 @@ import { privacyRoutes } from './api/privacy.ts';
 import { registerSdkAssets } from './api/sdk-assets.ts';
 import { registerSecurityTxt } from './api/security-txt.ts';
 import { resolveTransport } from './api/tls.ts';
+import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 import { Conference } from './conference/conference.ts';
 import { registryAppAccess } from './conference/registry-app-access.ts';
 import { loadOrCreateDevKeys, type DevKeys } from './dev-keys.ts';
@@ -44,6 +49,7 @@ export interface ConclaveServer {
   readonly rooms: RoomDirectory;
   readonly conference: Conference;
   readonly stores: RegionStores;
+  readonly callbacks: CallbackDispatcher;
   close(): Promise<void>;
 }
 
@@ -73,7 +79,10 @@ export async function openConfiguredStores(config: Config, log: Logger): Promise
     { regions: regionStoreConfigs(config), control: config.storage.regions ? undefined : config.storage.defaultRegion },
     { masterKey, logger: log },
   );
-  if (dev) await stores.apps.ensureDevApp({ sdkAppId: dev.sdkAppId, secretKey: dev.secretKey });
+  if (dev) {
+    await stores.apps.ensureDevApp({ sdkAppId: dev.sdkAppId, secretKey: dev.secretKey });
+    await stores.apps.apiCredentials.ensure(dev.sdkAppId, dev.apiSecretId, dev.apiSecretKey);
+  }
   return stores;
 }
 
@@ -111,6 +120,19 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     log: log.child({ subsystem: 'conference' }),
   });
   new CallRecorder(stores, log.child({ subsystem: 'telemetry' })).attach(rooms, conference);
+  const callbacks = new CallbackDispatcher({
+    stores,
+    callbackConfig: (sdkAppId) =>
+      stores.apps.getCallbackConfig(sdkAppId).catch((err: unknown) => {
+        // An app that is gone (or shredded) gets no callbacks; a store failure is the caller's to report.
+        if (err instanceof ConclaveError && ['APP_NOT_FOUND', 'APP_TERMINATED', 'APP_KEY_DESTROYED'].includes(err.code))
+          return null;
+        throw err;
+      }),
+    log: log.child({ subsystem: 'callbacks' }),
+  });
+  callbacks.attach(rooms);
+  await callbacks.start();
   const stopRetention = scheduleRetention(stores, { logger: log, policy: retention });
 
   const app = createHttpServer(config, transport, log);
@@ -126,13 +148,17 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     requireAdmin: requireAdmin ?? adminAuth(cryptoRandomToken()),
     retention,
   });
-  if (requireAdmin) await app.register(appsRoutes, { apps: stores.apps, requireAdmin });
-  const apiCredentials: ApiCredential[] = dev
-    ? [{ secretId: dev.apiSecretId, secretKey: dev.apiSecretKey, sdkAppId: dev.sdkAppId }]
-    : [];
+  if (requireAdmin) {
+    await app.register(appsRoutes, { apps: stores.apps, requireAdmin });
+    await app.register(apiCredentialRoutes, { credentials: stores.apps.apiCredentials, requireAdmin });
+    await app.register(callbackLogRoutes, {
+      deliveryLog: (sdkAppId, options) => callbacks.deliveryLog(sdkAppId, options),
+      requireAdmin,
+    });
+  }
   registerCloudApi(app, {
-    actions: roomActions(rooms),
-    credentials: { find: async (secretId) => apiCredentials.find((c) => c.secretId === secretId) },
+    actions: [...roomActions(rooms), ...describeActions(stores)],
+    credentials: cachedCredentialLookup(stores.apps.apiCredentials),
     requestsPerSecondPerApp: config.api.requestsPerSecondPerApp,
     log: log.child({ subsystem: 'cloud-api' }),
   });
@@ -141,6 +167,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   const shutdown = async (): Promise<void> => {
     signaling.close();
     conference.close();
+    await callbacks.close();
     stopRetention();
     await app.close();
     workers.close();
@@ -156,7 +183,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   const url = `${transport.kind}://${host}:${port}`;
   log.info({ url, transport: transport.kind, workers: workers.workers.length }, 'conclave started');
-  return { url, app, workers, rooms, conference, stores, close: shutdown };
+  return { url, app, workers, rooms, conference, stores, callbacks, close: shutdown };
 }
 
 /** Without a configured admin token the admin routes refuse everyone (a token nobody knows). */

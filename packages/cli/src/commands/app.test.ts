@@ -54,3 +54,31 @@ test('usage errors and store errors are ConclaveErrors with clear messages', asy
   assert.equal(await code(['explode']), 'APP_INVALID');
   assert.match(await appCommand([], ctx), /usage:/);
 });
+
+test('api-key create, list, revoke: the SecretKey is printed once and works until revoked', async () => {
+  const { app } = await stores.apps.create({ name: 'keys', region: 'eu-1' });
+  const id = String(app.sdkAppId);
+  const created = JSON.parse(await appCommand(['api-key', 'create', id, '--json'], ctx)) as {
+    credential: { secretId: string };
+    secretKey: string;
+  };
+  const { secretId } = created.credential;
+  assert.equal((await stores.apps.apiCredentials.find(secretId))?.secretKey, created.secretKey);
+  const text = await appCommand(['api-key', 'create', id], ctx);
+  assert.match(text, /SecretId {3}AKID[0-9a-f]{32}\nSecretKey {2}[A-Za-z0-9]{32}/);
+  const list = await appCommand(['api-key', 'list', id], ctx);
+  assert.match(list, new RegExp(`${secretId}\\s+active`));
+  assert.ok(!list.includes(created.secretKey), 'list never prints a key');
+  assert.match(await appCommand(['api-key', 'revoke', id, secretId], ctx), /revoked/);
+  assert.equal(await stores.apps.apiCredentials.find(secretId), undefined);
+  assert.match(await appCommand(['api-key', 'list', id], ctx), new RegExp(`${secretId}\\s+revoked`));
+  const code = (argv: string[]) =>
+    appCommand(argv, ctx).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof ConclaveError ? e.code : 'other'),
+    );
+  assert.equal(await code(['api-key', 'revoke', id]), 'APP_INVALID');
+  assert.equal(await code(['api-key', 'revoke', id, 'AKIDnope']), 'API_CREDENTIAL_NOT_FOUND');
+  assert.equal(await code(['api-key', 'list']), 'APP_INVALID');
+  assert.equal(await code(['api-key', 'explode', id]), 'APP_INVALID');
+});

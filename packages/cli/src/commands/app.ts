@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConclaveError } from '@conclave/protocol';
+import { API_KEY_USAGE, apiKeyCommand, type ApiCredentialCommands } from './app-api-key.ts';
 
 /** Billing modes the registry accepts (it validates again). */
 export type BillingMode = 'pay_as_you_go' | 'prepaid_package' | 'free_trial';
@@ -42,6 +43,7 @@ export interface AppCommandContext {
     list(): Promise<AppSummary[]>;
     rotateSecretKey(sdkAppId: number): Promise<string>;
     terminate(sdkAppId: number): Promise<AppSummary>;
+    apiCredentials: ApiCredentialCommands;
   };
   /** Region names, for help text and the default region. */
   regionNames: readonly string[];
@@ -52,7 +54,8 @@ const USAGE = `usage:
                       [--recording] [--relay] [--advanced-permission] [--callback-url <url>] [--callback-key <key>] [--json]
   conclave app list [--json]
   conclave app rotate-key <sdkAppId> [--json]
-  conclave app terminate <sdkAppId> [--json]`;
+  conclave app terminate <sdkAppId> [--json]
+${API_KEY_USAGE}`;
 
 function usage(message: string): never {
   throw new ConclaveError('APP_INVALID', `${message}\n${USAGE}`);
@@ -152,6 +155,8 @@ export async function appCommand(argv: string[], ctx: AppCommandContext): Promis
         ? JSON.stringify({ app })
         : `${describe(app)}\n\nThe app no longer verifies UserSigs; its keys and data are destroyed within 7 days.`;
     }
+    case 'api-key':
+      return apiKeyCommand(positionals, json, ctx.apps.apiCredentials);
     case undefined:
     case 'help':
       return USAGE;

@@ -63,7 +63,7 @@ test('POST /admin/privacy/deletions: admin only, returns the receipt, malformed 
   });
   assert.equal(res.statusCode, 200);
   const { receipt } = res.json() as { receipt: { deleted: Record<string, number>; subjectHash: string } };
-  assert.deepEqual(receipt.deleted, { backend_logs: 0, quality_samples: 3, user_events: 0 });
+  assert.deepEqual(receipt.deleted, { backend_logs: 0, quality_samples: 3, user_events: 0, callback_deliveries: 0 });
   assert.ok(!res.body.includes('carol'), 'the receipt does not echo the userId');
   const bad: [unknown, string][] = [
     [{ sdkAppId: rec.sdkAppId }, 'DELETION_REQUEST_INVALID'],

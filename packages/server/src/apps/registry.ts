@@ -9,6 +9,7 @@ import type { Selectable } from 'kysely';
 import { ConclaveError } from '@conclave/protocol';
 import type { AppsTable } from '../storage/schema.ts';
 import type { Store } from '../storage/store.ts';
+import { ApiCredentials } from './api-credentials.ts';
 import { AppCreateInputSchema, SDK_APP_ID_MAX, SDK_APP_ID_MIN } from './app-types.ts';
 import type { AppCreateInput, AppRecord, CallbackConfig } from './app-types.ts';
 import { generateDataKey, openField, sealField, unwrapDataKey, wrapDataKey } from './envelope.ts';
@@ -46,6 +47,8 @@ export class AppRegistry {
   readonly #regions: readonly string[];
   readonly #log: Logger;
   readonly #now: () => number;
+  /** The apps' Cloud API credentials (SecretId/SecretKey), sealed under each app's data key. */
+  readonly apiCredentials: ApiCredentials;
 
   constructor(options: AppRegistryOptions) {
     this.#store = options.store;
@@ -53,6 +56,20 @@ export class AppRegistry {
     this.#regions = options.regions;
     this.#log = options.logger.child({ subsystem: 'apps' });
     this.#now = options.now;
+    this.apiCredentials = new ApiCredentials({
+      store: options.store,
+      logger: options.logger,
+      now: options.now,
+      activeDataKey: async (sdkAppId) => this.#dataKey(this.#assertActive(await this.#row(sdkAppId)).sdk_app_id),
+      isActive: async (sdkAppId) => {
+        const row = await this.#store.db
+          .selectFrom('apps')
+          .select('status')
+          .where('sdk_app_id', '=', sdkAppId)
+          .executeTakeFirst();
+        return row?.status === 'active';
+      },
+    });
   }
 
   /** Creates an app with a generated SDKAppID and secret key. The secret is returned once, here. */
@@ -180,12 +197,14 @@ export class AppRegistry {
   }
 
   /**
-   * Crypto-shredding: deletes the wrapped data key and the sealed secrets in one transaction. Idempotent.
+   * Crypto-shredding: deletes the wrapped data key, the sealed secrets and the API credentials in one
+   * transaction. Idempotent.
    * The configuration row stays (status terminated) so the SDKAppID is never handed out again.
    */
   async destroyKeys(sdkAppId: number): Promise<{ dataKeys: number; sealedFields: number }> {
     const result = await this.#store.db.transaction().execute(async (trx) => {
       const deleted = await trx.deleteFrom('app_data_keys').where('sdk_app_id', '=', sdkAppId).executeTakeFirst();
+      await trx.deleteFrom('api_credentials').where('sdk_app_id', '=', sdkAppId).execute();
       const updated = await trx
         .updateTable('apps')
         .set({
@@ -200,6 +219,7 @@ export class AppRegistry {
       return { dataKeys: Number(deleted.numDeletedRows), sealedFields: Number(updated.numUpdatedRows) };
     });
     await this.#store.scrubDeleted('app_data_keys');
+    await this.#store.scrubDeleted('api_credentials');
     await this.#store.scrubDeleted('apps');
     return result;
   }

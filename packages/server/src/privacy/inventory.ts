@@ -276,10 +276,60 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
       finished_at: col('Finish time'),
     },
   },
+  api_credentials: {
+    description: 'Cloud API credentials (SecretId/SecretKey) of each app',
+    category: 'key_material',
+    purpose: 'Authenticating the customer’s TC3-signed Cloud API requests',
+    legalBasis: 'contract',
+    retention: {
+      summary: `While the app exists; a revoked key is destroyed at once; all destroyed within ${d.terminatedAppPurgeDays + 1} days of the app’s termination`,
+      days: null,
+      setting: 'terminatedAppPurgeDays',
+      purgedWithApp: true,
+    },
+    region: 'control_store',
+    columns: {
+      secret_id: col('SecretId (public half of the credential)'),
+      sdk_app_id: app,
+      secret_key_ciphertext: col('SecretKey, AES-256-GCM under the app’s data key; NULL once revoked'),
+      created_at: col('Creation time'),
+      revoked_at: col('Revocation time'),
+    },
+  },
+  callback_deliveries: {
+    description: 'Event callbacks (TRTC 101-105, 201-206): the queue and its delivery log',
+    category: 'backend_log',
+    purpose: 'Delivering event callbacks to the customer’s server; showing the operator what was delivered',
+    legalBasis: 'contract',
+    retention: {
+      summary: `${d.logRetentionDays} days ${purge}; erased on a user deletion request`,
+      days: d.logRetentionDays,
+      setting: 'logRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      id,
+      sdk_app_id: app,
+      event_type: col('TRTC event type (101-105, 201-206)'),
+      user_id: user,
+      body: col('Callback body (JSON) as sent, with room id and user id', true),
+      status: col('pending, delivered or failed (given up)'),
+      attempts: col('Delivery attempts so far'),
+      created_at: col('When the event happened'),
+      next_attempt_at: col('When the next attempt is due'),
+      first_attempt_at: col('First attempt time'),
+      last_attempt_at: col('Latest attempt time'),
+      last_status: col('HTTP status of the latest attempt'),
+      last_latency_ms: col('Latency of the latest attempt (ms)'),
+      last_error: col('Error of the latest failed attempt (network error or status)'),
+      finished_at: col('When the event was delivered or given up'),
+    },
+  },
 };
 
 /** Tables whose rows carry an end user's id and are erased by a per-user deletion request. */
-export const USER_ERASURE_TABLES = ['backend_logs', 'quality_samples', 'user_events'] as const;
+export const USER_ERASURE_TABLES = ['backend_logs', 'quality_samples', 'user_events', 'callback_deliveries'] as const;
 
 /** Tables holding an app's data in its region store, hard-deleted when the app is purged. */
 export const APP_PURGE_TABLES = [
@@ -288,4 +338,5 @@ export const APP_PURGE_TABLES = [
   'backend_logs',
   'room_sessions',
   'usage_daily',
+  'callback_deliveries',
 ] as const;

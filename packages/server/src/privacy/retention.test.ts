@@ -53,6 +53,26 @@ async function seedCall(stores: RegionStores, sdkAppId: number, users: string[],
     region.writer.recordUserEvent({ sdkAppId, commId, userId: u, eventId: 103, occurredAt: at });
     for (let i = 0; i < samplesPerUser; i++)
       region.writer.recordQuality(testSample(sdkAppId, commId, u, at + i * 2000));
+    // A queued event callback names the user too (callbacks/queue.ts).
+    await region.store.db
+      .insertInto('callback_deliveries')
+      .values({
+        sdk_app_id: sdkAppId,
+        event_type: 103,
+        user_id: u,
+        body: JSON.stringify({ EventType: 103, EventInfo: { UserId: u } }),
+        status: 'delivered',
+        attempts: 1,
+        created_at: at,
+        next_attempt_at: at,
+        first_attempt_at: at,
+        last_attempt_at: at,
+        last_status: 200,
+        last_latency_ms: 3,
+        last_error: null,
+        finished_at: at,
+      })
+      .execute();
   }
   await region.telemetry.addUsage(sdkAppId, at, 600);
   await region.writer.flush();
@@ -71,6 +91,7 @@ test('default retention (14 days): quality and logs present on day 13, gone on d
   assert.equal(report.expired.main?.quality_samples, 6);
   assert.equal(report.expired.main?.user_events, 2);
   assert.equal(report.expired.main?.backend_logs, 2);
+  assert.equal(report.expired.main?.callback_deliveries, 2);
   assert.equal(report.expired.main?.usage_daily, 0, 'usage is kept longer (billing)');
   assert.deepEqual(await region.telemetry.callTimeline({ sdkAppId: app.sdkAppId, commId }), { series: [], events: [] });
   const second = await runRetention(stores);
@@ -116,10 +137,24 @@ test('terminated app: data and keys present on day 5, destroyed by day 7; other 
       sdkAppId: gone.sdkAppId,
       region: 'main',
       dataKeysDestroyed: 1,
-      deleted: { quality_samples: 4, user_events: 1, backend_logs: 1, room_sessions: 1, usage_daily: 1 },
+      deleted: {
+        quality_samples: 4,
+        user_events: 1,
+        backend_logs: 1,
+        room_sessions: 1,
+        usage_daily: 1,
+        callback_deliveries: 1,
+      },
     },
   ]);
-  for (const table of ['quality_samples', 'user_events', 'backend_logs', 'room_sessions', 'usage_daily'] as const) {
+  for (const table of [
+    'quality_samples',
+    'user_events',
+    'backend_logs',
+    'room_sessions',
+    'usage_daily',
+    'callback_deliveries',
+  ] as const) {
     const rows = await region.store.db
       .selectFrom(table)
       .select('sdk_app_id')
@@ -186,7 +221,7 @@ test('an erasure interrupted midway resumes and its receipt counts every row onc
     /simulated crash/,
   );
   const receipt = await eraseUser(stores, { sdkAppId: app.sdkAppId, userId: 'alice' });
-  assert.deepEqual(receipt.deleted, { backend_logs: 1, quality_samples: 4, user_events: 1 });
+  assert.deepEqual(receipt.deleted, { backend_logs: 1, quality_samples: 4, user_events: 1, callback_deliveries: 1 });
   const commId = makeCommId(app.sdkAppId, 5, T0);
   const left = await (await stores.storeForApp(app.sdkAppId)).telemetry.callSamples({ sdkAppId: app.sdkAppId, commId });
   assert.deepEqual([...new Set(left.map((s) => s.userId))], ['bob']);

@@ -72,6 +72,11 @@ async function expireRegion(
         .executeTakeFirst(),
     ),
   }));
+  await ledger.step(job, 'expire:callback_deliveries', async (trx) => ({
+    callback_deliveries: n(
+      await trx.deleteFrom('callback_deliveries').where('created_at', '<', c.logs).executeTakeFirst(),
+    ),
+  }));
   await ledger.step(job, 'expire:usage_daily', async (trx) => ({
     usage_daily: n(await trx.deleteFrom('usage_daily').where('day', '<', c.usageDay).executeTakeFirst()),
   }));

@@ -17,6 +17,7 @@ import { openRegionStores } from './regions.ts';
 import type { RegionStores } from './regions.ts';
 import { openStore } from './store.ts';
 import type { StoreConfig } from './store.ts';
+import { CallbackOutbox } from '../callbacks/outbox.ts';
 
 /** A fresh store location and how to throw it away. */
 export interface StoreFixture {
@@ -369,9 +370,24 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         action: 'exit',
         occurredAt: T0 + 9000,
       });
+      const outbox = new CallbackOutbox(region.store);
+      for (const userId of ['alice', 'bob'])
+        await outbox.enqueue({ sdkAppId: id, eventType: 103, userId, body: `{"UserId":"${userId}"}`, at: T0 });
+      // The queue's own queries, on this dialect: the head of the app's FIFO is its oldest pending event.
+      assert.equal(await outbox.pendingCount(id), 2);
+      assert.deepEqual(
+        (await outbox.heads()).map((h) => [h.sdkAppId, h.body]),
+        [[id, '{"UserId":"alice"}']],
+      );
       // Not flushed on purpose: erasure must flush the buffer so no buffered row outlives it.
       const receipt = await eraseUser(stores, { sdkAppId: id, userId: 'alice' });
-      assert.deepEqual(receipt.deleted, { backend_logs: 2, quality_samples: 5, user_events: 1 });
+      assert.deepEqual(receipt.deleted, {
+        backend_logs: 2,
+        quality_samples: 5,
+        user_events: 1,
+        callback_deliveries: 1,
+      });
+      assert.equal((await outbox.log(id, { limit: 10 })).length, 1, "bob's queued callback stays");
       const left = await region.telemetry.callTimeline({ sdkAppId: id, commId });
       assert.deepEqual(
         left.series.map((s) => s.userId),
@@ -386,7 +402,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       assert.equal(job.status, 'done');
       assert.ok(!job.params.includes('alice'), 'the finished job keeps no userId');
       const again = await eraseUser(stores, { sdkAppId: id, userId: 'alice' });
-      assert.deepEqual(again.deleted, { backend_logs: 0, quality_samples: 0, user_events: 0 });
+      assert.deepEqual(again.deleted, { backend_logs: 0, quality_samples: 0, user_events: 0, callback_deliveries: 0 });
       await rejectsWithCode(() => eraseUser(stores, { sdkAppId: 1_400_000_000, userId: 'alice' }), 'APP_NOT_FOUND');
       await rejectsWithCode(() => eraseUser(stores, { sdkAppId: id, userId: 'bad id' }), 'INVALID_USER_ID');
     });

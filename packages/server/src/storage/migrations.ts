@@ -184,8 +184,61 @@ const QUALITY_REAL_COLUMNS = [
   'playback_volume',
 ] as const;
 
+/** Cloud API credentials (control store) and the event-callback queue with its delivery log (region stores). */
+function apiCredentialsAndCallbacks(dialect: Dialect): Migration {
+  const t = columnTypes(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('api_credentials')
+        .addColumn('secret_id', 'text', (c) => c.primaryKey())
+        .addColumn('sdk_app_id', 'integer', (c) => c.notNull())
+        .addColumn('secret_key_ciphertext', t.blob)
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('api_credentials_app').on('api_credentials').column('sdk_app_id').execute();
+
+      await autoId(db, dialect, 'callback_deliveries')
+        .addColumn('sdk_app_id', 'integer', (c) => c.notNull())
+        .addColumn('event_type', 'integer', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('first_attempt_at', 'bigint')
+        .addColumn('last_attempt_at', 'bigint')
+        .addColumn('last_status', 'integer')
+        .addColumn('last_latency_ms', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      // (status, sdk_app_id, id) finds each app's oldest pending event: the head of its FIFO queue.
+      await db.schema
+        .createIndex('callback_deliveries_queue')
+        .on('callback_deliveries')
+        .columns(['status', 'sdk_app_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('callback_deliveries_app')
+        .on('callback_deliveries')
+        .columns(['sdk_app_id', 'id'])
+        .execute();
+      await db.schema.createIndex('callback_deliveries_time').on('callback_deliveries').column('created_at').execute();
+    },
+  };
+}
+
 function provider(dialect: Dialect): MigrationProvider {
-  return { getMigrations: () => Promise.resolve({ '0001_initial': initial(dialect) }) };
+  return {
+    getMigrations: () =>
+      Promise.resolve({
+        '0001_initial': initial(dialect),
+        '0002_api_credentials_callbacks': apiCredentialsAndCallbacks(dialect),
+      }),
+  };
 }
 
 /** Brings the store's schema to the newest migration; safe to call on every start (Kysely locks concurrent runs). */

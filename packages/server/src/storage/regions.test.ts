@@ -13,6 +13,7 @@ import { rejectsWithCode, testSample } from './contract.ts';
 import { createTestPostgresDatabase } from './postgres/test-database.ts';
 import { openRegionStores } from './regions.ts';
 import type { TableName } from './schema.ts';
+import { CallbackOutbox } from '../callbacks/outbox.ts';
 
 const logger = pino({ level: 'silent' });
 const masterKey = crypto.randomBytes(32).toString('hex');
@@ -68,6 +69,14 @@ test('a write for an app in region B never lands in region A', async () => {
       occurredAt: Date.now(),
     });
     await region.telemetry.addUsage(app.sdkAppId, Date.now(), 10);
+    // The callback queue routes the same way (callbacks/dispatcher.ts: storeForApp).
+    await new CallbackOutbox(region.store).enqueue({
+      sdkAppId: app.sdkAppId,
+      eventType: 103,
+      userId: 'u1',
+      body: '{}',
+      at: Date.now(),
+    });
   }
   await stores.flush();
   assert.equal((await stores.storeForApp(inB.sdkAppId)).name, 'ap-b');

@@ -131,6 +131,36 @@ export interface PrivacyJobsTable {
   finished_at: number | null;
 }
 
+/** Cloud API credentials (control store): SecretId → SecretKey sealed under the app's data key. */
+export interface ApiCredentialsTable {
+  secret_id: string;
+  sdk_app_id: number;
+  /** AES-256-GCM under the app's data key; NULL once revoked or shredded. */
+  secret_key_ciphertext: Buffer | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** One event callback: the queued body and its delivery log (region store of the app). */
+export interface CallbackDeliveriesTable {
+  id: Generated<number>;
+  sdk_app_id: number;
+  event_type: number;
+  user_id: string | null;
+  /** The TRTC callback body (JSON); CallbackTs is set again on each attempt. */
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  first_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  finished_at: number | null;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   apps: AppsTable;
@@ -141,6 +171,8 @@ export interface Database {
   user_events: UserEventsTable;
   usage_daily: UsageDailyTable;
   privacy_jobs: PrivacyJobsTable;
+  api_credentials: ApiCredentialsTable;
+  callback_deliveries: CallbackDeliveriesTable;
 }
 
 /** Name of a stored table. */

@@ -228,6 +228,34 @@ export class TelemetryStore {
     return rows.map(sessionFromRow);
   }
 
+  /** How many calls {@link roomsInWindow} would list without paging (DescribeRoomInfo's Total). */
+  async countRoomsInWindow(q: { sdkAppId: number; start: number; end: number; roomId?: string }): Promise<number> {
+    let query = this.#db
+      .selectFrom('room_sessions')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('sdk_app_id', '=', q.sdkAppId)
+      .where('created_at', '<=', q.end)
+      .where((eb) => eb.or([eb('destroyed_at', 'is', null), eb('destroyed_at', '>=', q.start)]));
+    if (q.roomId !== undefined) query = query.where('room_id', '=', q.roomId);
+    return Number((await query.executeTakeFirst())?.n ?? 0);
+  }
+
+  /** The first user to enter each of these calls (TRTC's room "creator"), by CommId. */
+  async roomCreators(sdkAppId: number, commIds: readonly string[]): Promise<Map<string, string>> {
+    if (commIds.length === 0) return new Map();
+    const rows = await this.#db
+      .selectFrom('backend_logs')
+      .select(['comm_id', 'user_id'])
+      .where('sdk_app_id', '=', sdkAppId)
+      .where('comm_id', 'in', [...commIds])
+      .where('action', '=', 'enter')
+      .orderBy('occurred_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    // Newest first, so the last write per call is its earliest entry.
+    return new Map(rows.map((r) => [r.comm_id, r.user_id]));
+  }
+
   /** One call's samples and events as columnar series per user and source (the monitoring timeline). */
   async callTimeline(q: CallQuery & { metrics?: readonly QualityMetric[] }): Promise<CallTimeline> {
     const fields =

@@ -18,13 +18,20 @@ export interface TestServer {
     userId: string,
     options?: { expireSeconds?: number; secretKey?: string; sdkAppId?: number; now?: number },
   ): string;
+  /** Stops the server and deletes its data directory. */
   close(): Promise<void>;
+  /** Stops the server and keeps its data directory (to start another server on it). */
+  stop(): Promise<void>;
 }
 
 let nextPortBase = 43000;
 
-export async function startTestServer(overrides: ConfigInput = {}): Promise<TestServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-test-'));
+/** Starts a server on a fresh temporary data directory, or on `options.dataDir` (a restart). */
+export async function startTestServer(
+  overrides: ConfigInput = {},
+  options: { dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-test-'));
   // Separate RTC port ranges keep concurrently running test servers out of each other's way.
   const rtcMinPort = nextPortBase;
   nextPortBase += 500;
@@ -58,5 +65,6 @@ export async function startTestServer(overrides: ConfigInput = {}): Promise<Test
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
+    stop: () => server.close(),
   };
 }

@@ -19,11 +19,23 @@ const TRTC_CODE: Partial<Record<ErrorCode, string>> = {
   INVALID_USER_ID: 'InvalidParameter.UserIds',
 };
 
+/** TRTC's specific codes for the monitoring queries' refusals (query-params.ts names the reason). */
+const PARAMETER_REASON: Record<string, string> = {
+  too_old: 'InvalidParameter.StartTsOversize',
+  span_too_long: 'InvalidParameter.QueryScaleOversize',
+  page_size: 'InvalidParameter.PageSizeOversize',
+  too_many_users: 'InvalidParameter.UserIdsMorethanSix',
+};
+
 /**
  * TRTC's code for a failure. Parameter errors name the field the way TRTC does
  * (`InvalidParameter.SdkAppId`, `MissingParameter` for an absent required one).
  */
 export function trtcErrorCode(code: ErrorCode, details?: Record<string, unknown>): string {
+  if (code === 'API_INVALID_PARAMETER' && typeof details?.reason === 'string') {
+    const specific = PARAMETER_REASON[details.reason];
+    if (specific !== undefined) return specific;
+  }
   if (code === 'API_INVALID_PARAMETER' && typeof details?.field === 'string') {
     return details.missing === true ? 'MissingParameter' : `InvalidParameter.${details.field}`;
   }

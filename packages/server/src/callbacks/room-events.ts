@@ -1,0 +1,44 @@
+/** Which room directory events become which TRTC callback (bodies from events.ts). */
+import type { LeaveReason } from '@conclave/protocol';
+import type { Participant, PublishedStream, Room, RoomDirectory } from '../rooms/index.ts';
+import { mediaEvent, roomEvent, userEvent, type CallbackBody } from './events.ts';
+
+/** Receives each callback body as its event happens. */
+export type CallbackSink = (sdkAppId: number, body: CallbackBody) => void;
+
+/** Subscribes to the directory; returns a function that unsubscribes. */
+export function attachRoomCallbacks(rooms: RoomDirectory, sink: CallbackSink, now: () => number): () => void {
+  const emit = (room: Room, body: CallbackBody | undefined) => {
+    if (body) sink(room.key.sdkAppId, body);
+  };
+  // The room is announced after its first participant is attached: that participant is TRTC's creator.
+  const created = (room: Room) => emit(room, roomEvent(101, room.key, now(), room.participants()[0]?.userId));
+  const closed = (room: Room) => emit(room, roomEvent(102, room.key, now()));
+  const joined = (room: Room, p: Participant) =>
+    emit(room, userEvent(103, room.key, now(), { userId: p.userId, role: p.role }));
+  const left = (room: Room, p: Participant, reason: LeaveReason) =>
+    emit(room, userEvent(104, room.key, now(), { userId: p.userId, role: p.role, reason }));
+  const role = (room: Room, p: Participant) =>
+    emit(room, userEvent(105, room.key, now(), { userId: p.userId, role: p.role }));
+  const added = (room: Room, s: PublishedStream) => emit(room, mediaEvent(true, s, room.key, now()));
+  const removed = (room: Room, s: PublishedStream) => {
+    // TRTC: leaving fires only 104. A stream whose publisher is no longer in the room went with its owner.
+    if (room.getParticipant(s.userId)?.sessionId === s.sessionId) emit(room, mediaEvent(false, s, room.key, now()));
+  };
+  rooms.on('roomcreated', created);
+  rooms.on('roomclosed', closed);
+  rooms.on('participantjoined', joined);
+  rooms.on('participantleft', left);
+  rooms.on('rolechanged', role);
+  rooms.on('streamadded', added);
+  rooms.on('streamremoved', removed);
+  return () => {
+    rooms.off('roomcreated', created);
+    rooms.off('roomclosed', closed);
+    rooms.off('participantjoined', joined);
+    rooms.off('participantleft', left);
+    rooms.off('rolechanged', role);
+    rooms.off('streamadded', added);
+    rooms.off('streamremoved', removed);
+  };
+}
