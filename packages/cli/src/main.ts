@@ -9,7 +9,8 @@ commands:
   conclave usersig --app <id> --key <secret> --user <id> [--expire s] [--room n | --str-room s] [--privileges bits]
                  prints a UserSig, or a PrivateMapKey when a room is given (developer helper)
   conclave app create|list|rotate-key|terminate ...
-                 manages apps in the configured stores (same configuration as the server)
+  conclave app api-key create|list|revoke <sdkAppId> ...
+                 manages apps and their Cloud API credentials in the configured stores (same configuration as the server)
 `;
 
 async function main(argv: string[]): Promise<void> {
