@@ -82,3 +82,24 @@ test('api-key create, list, revoke: the SecretKey is printed once and works unti
   assert.equal(await code(['api-key', 'list']), 'APP_INVALID');
   assert.equal(await code(['api-key', 'explode', id]), 'APP_INVALID');
 });
+
+test('set-callback points event callbacks at a URL with a key, and --clear removes them', async () => {
+  const { app } = JSON.parse(await appCommand(['create', '--name', 'Hooks', '--json'], ctx)) as {
+    app: { sdkAppId: number };
+  };
+  const id = String(app.sdkAppId);
+  assert.match(
+    await appCommand(
+      ['set-callback', id, '--callback-url', 'https://hooks.example/trtc', '--callback-key', 'k3y'],
+      ctx,
+    ),
+    /Event callbacks go to https:\/\/hooks\.example\/trtc/,
+  );
+  assert.deepEqual(await stores.apps.getCallbackConfig(app.sdkAppId), {
+    url: 'https://hooks.example/trtc',
+    key: 'k3y',
+  });
+  await appCommand(['set-callback', id, '--clear'], ctx);
+  assert.equal(await stores.apps.getCallbackConfig(app.sdkAppId), null);
+  await assert.rejects(appCommand(['set-callback', id], ctx), /--callback-url or --clear is required/);
+});

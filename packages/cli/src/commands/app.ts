@@ -43,6 +43,7 @@ export interface AppCommandContext {
     list(): Promise<AppSummary[]>;
     rotateSecretKey(sdkAppId: number): Promise<string>;
     terminate(sdkAppId: number): Promise<AppSummary>;
+    update(sdkAppId: number, input: { callbackUrl?: string | null; callbackKey?: string | null }): Promise<AppSummary>;
     apiCredentials: ApiCredentialCommands;
   };
   /** Region names, for help text and the default region. */
@@ -55,6 +56,8 @@ const USAGE = `usage:
   conclave app list [--json]
   conclave app rotate-key <sdkAppId> [--json]
   conclave app terminate <sdkAppId> [--json]
+  conclave app set-callback <sdkAppId> --callback-url <url> [--callback-key <key>] [--json]
+  conclave app set-callback <sdkAppId> --clear [--json]
 ${API_KEY_USAGE}`;
 
 function usage(message: string): never {
@@ -115,6 +118,7 @@ export async function appCommand(argv: string[], ctx: AppCommandContext): Promis
           'callback-url': { type: 'string' },
           'callback-key': { type: 'string' },
           json: { type: 'boolean' },
+          clear: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -154,6 +158,19 @@ export async function appCommand(argv: string[], ctx: AppCommandContext): Promis
       return json
         ? JSON.stringify({ app })
         : `${describe(app)}\n\nThe app no longer verifies UserSigs; its keys and data are destroyed within 7 days.`;
+    }
+    case 'set-callback': {
+      const sdkAppId = sdkAppIdArg(positionals[0]);
+      if (values.clear !== true && values['callback-url'] === undefined) usage('--callback-url or --clear is required');
+      const app = await ctx.apps.update(
+        sdkAppId,
+        values.clear === true
+          ? { callbackUrl: null, callbackKey: null }
+          : { callbackUrl: values['callback-url'] ?? null, callbackKey: values['callback-key'] ?? null },
+      );
+      return json
+        ? JSON.stringify({ app })
+        : `${describe(app)}\n\nEvent callbacks go to ${values.clear === true ? 'nowhere' : values['callback-url']}.`;
     }
     case 'api-key':
       return apiKeyCommand(positionals, json, ctx.apps.apiCredentials);

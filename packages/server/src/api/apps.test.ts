@@ -106,3 +106,42 @@ test('errors map to statuses with stable codes', async () => {
     assert.equal((res.json() as { error: { code: string } }).error.code, code, `${method} ${url}`);
   }
 });
+
+test('PATCH changes the callback URL and key (sealed), switches and name; bad input writes nothing', async () => {
+  const { app: created } = await stores.apps.create({ name: 'Patched', region: 'main' });
+  const url = `/admin/apps/${created.sdkAppId}`;
+  assert.equal(
+    (await app.inject({ method: 'PATCH', url, payload: { callbackUrl: 'https://x.example/cb' } })).statusCode,
+    401,
+  );
+  const res = await app.inject({
+    method: 'PATCH',
+    url,
+    headers: admin,
+    payload: { callbackUrl: 'https://x.example/cb', callbackKey: 'abc123', advancedPermissionControl: true },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json() as {
+    app: { callbackUrl: string; hasCallbackKey: boolean; advancedPermissionControl: boolean };
+  };
+  assert.equal(body.app.callbackUrl, 'https://x.example/cb');
+  assert.equal(body.app.hasCallbackKey, true);
+  assert.equal(body.app.advancedPermissionControl, true);
+  assert.deepEqual(await stores.apps.getCallbackConfig(created.sdkAppId), {
+    url: 'https://x.example/cb',
+    key: 'abc123',
+  });
+
+  for (const payload of [{}, { callbackUrl: 'ftp://nope' }, { region: 'elsewhere' }, { callbackKey: 'bad key!' }]) {
+    const bad = await app.inject({ method: 'PATCH', url, headers: admin, payload });
+    assert.equal(bad.statusCode, 400, JSON.stringify(payload));
+    assert.equal((bad.json() as { error: { code: string } }).error.code, 'APP_INVALID');
+  }
+  assert.deepEqual(await stores.apps.getCallbackConfig(created.sdkAppId), {
+    url: 'https://x.example/cb',
+    key: 'abc123',
+  });
+
+  await app.inject({ method: 'PATCH', url, headers: admin, payload: { callbackUrl: null, callbackKey: null } });
+  assert.equal(await stores.apps.getCallbackConfig(created.sdkAppId), null);
+});

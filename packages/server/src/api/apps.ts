@@ -13,7 +13,7 @@ import type {
 } from 'fastify';
 import { ConclaveError } from '@conclave/protocol';
 import type { ErrorCode } from '@conclave/protocol';
-import type { AppCreateInput, AppRecord } from '../apps/app-types.ts';
+import type { AppCreateInput, AppRecord, AppUpdateInput } from '../apps/app-types.ts';
 
 // HTTP statuses of the data, app and privacy codes. The plugins here and in privacy.ts install this handler in
 // their own scope; the JSON shape is http-server.ts's `{ error: { code, message, details? } }`.
@@ -68,6 +68,7 @@ export interface AppAdmin {
   create(input: AppCreateInput): Promise<{ app: AppRecord; secretKey: string }>;
   list(): Promise<AppRecord[]>;
   get(sdkAppId: number): Promise<AppRecord>;
+  update(sdkAppId: number, input: AppUpdateInput): Promise<AppRecord>;
   rotateSecretKey(sdkAppId: number): Promise<string>;
   terminate(sdkAppId: number): Promise<AppRecord>;
 }
@@ -93,6 +94,10 @@ export const appsRoutes: FastifyPluginAsync<AppsRoutesOptions> = async (app, { a
 
   app.get<{ Params: { sdkAppId: string } }>('/admin/apps/:sdkAppId', async (request) => ({
     app: await apps.get(sdkAppIdParam(request.params.sdkAppId)),
+  }));
+
+  app.patch<{ Params: { sdkAppId: string }; Body: AppUpdateInput }>('/admin/apps/:sdkAppId', async (request) => ({
+    app: await apps.update(sdkAppIdParam(request.params.sdkAppId), request.body),
   }));
 
   app.post<{ Params: { sdkAppId: string } }>('/admin/apps/:sdkAppId/rotate-key', async (request, reply) => {

@@ -30,6 +30,34 @@ export const AppCreateInputSchema = z
   })
   .strict();
 
+/**
+ * Validated input of {@link AppRegistry.update}: the console settings that may change after creation.
+ * `null` clears the callback URL or key. The region never changes (an app's data stays where it is).
+ */
+export const AppUpdateInputSchema = z
+  .object({
+    name: z.string().trim().min(1).max(64),
+    billingMode: z.enum(BILLING_MODES),
+    recordingEnabled: z.boolean(),
+    relayEnabled: z.boolean(),
+    advancedPermissionControl: z.boolean(),
+    callbackUrl: z
+      .string()
+      .max(1024)
+      .regex(/^https?:\/\/\S+$/, 'callbackUrl must be an http(s) URL')
+      .nullable(),
+    callbackKey: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,32}$/, 'callbackKey must be 1-32 letters or digits')
+      .nullable(),
+  })
+  .partial()
+  .strict()
+  .refine((u) => Object.keys(u).length > 0, 'nothing to update');
+
+/** Input of {@link AppRegistry.update}. */
+export type AppUpdateInput = z.input<typeof AppUpdateInputSchema>;
+
 /** Input of {@link AppRegistry.create} before defaults are applied. */
 export type AppCreateInput = z.input<typeof AppCreateInputSchema>;
 

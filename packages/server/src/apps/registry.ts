@@ -10,8 +10,8 @@ import { ConclaveError } from '@conclave/protocol';
 import type { AppsTable } from '../storage/schema.ts';
 import type { Store } from '../storage/store.ts';
 import { ApiCredentials } from './api-credentials.ts';
-import { AppCreateInputSchema, SDK_APP_ID_MAX, SDK_APP_ID_MIN } from './app-types.ts';
-import type { AppCreateInput, AppRecord, CallbackConfig } from './app-types.ts';
+import { AppCreateInputSchema, AppUpdateInputSchema, SDK_APP_ID_MAX, SDK_APP_ID_MIN } from './app-types.ts';
+import type { AppCreateInput, AppRecord, AppUpdateInput, CallbackConfig } from './app-types.ts';
 import { generateDataKey, openField, sealField, unwrapDataKey, wrapDataKey } from './envelope.ts';
 import type { MasterKey } from './envelope.ts';
 
@@ -114,6 +114,41 @@ export class AppRegistry {
       .execute();
     this.#log.info({ sdkAppId }, 'app secret key rotated');
     return secretKey;
+  }
+
+  /** Changes console settings of an active app (callback URL/key, switches, name, billing mode). */
+  async update(sdkAppId: number, raw: AppUpdateInput): Promise<AppRecord> {
+    const row = this.#assertActive(await this.#row(sdkAppId));
+    const parsed = AppUpdateInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ConclaveError(
+        'APP_INVALID',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+      );
+    }
+    const u = parsed.data;
+    const id = row.sdk_app_id;
+    const dataKey = u.callbackUrl !== undefined || u.callbackKey !== undefined ? await this.#dataKey(id) : undefined;
+    const seal = (field: 'callback_url' | 'callback_key', value: string | null) =>
+      value === null || dataKey === undefined ? null : sealField(dataKey, id, field, value);
+    await this.#store.db
+      .updateTable('apps')
+      .set({
+        ...(u.name !== undefined ? { name: u.name } : {}),
+        ...(u.billingMode !== undefined ? { billing_mode: u.billingMode } : {}),
+        ...(u.recordingEnabled !== undefined ? { recording_enabled: u.recordingEnabled ? 1 : 0 } : {}),
+        ...(u.relayEnabled !== undefined ? { relay_enabled: u.relayEnabled ? 1 : 0 } : {}),
+        ...(u.advancedPermissionControl !== undefined
+          ? { advanced_permission_control: u.advancedPermissionControl ? 1 : 0 }
+          : {}),
+        ...(u.callbackUrl !== undefined ? { callback_url_ciphertext: seal('callback_url', u.callbackUrl) } : {}),
+        ...(u.callbackKey !== undefined ? { callback_key_ciphertext: seal('callback_key', u.callbackKey) } : {}),
+        updated_at: this.#now(),
+      })
+      .where('sdk_app_id', '=', id)
+      .execute();
+    this.#log.info({ sdkAppId, fields: Object.keys(u) }, 'app updated');
+    return this.get(sdkAppId);
   }
 
   /** Soft-deletes at once: the app stops verifying UserSigs; the retention job destroys its keys and data later. */
