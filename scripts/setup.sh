@@ -2,18 +2,22 @@
 # Prepares a fresh Debian 12 + Node 20 machine (reaching only npm and apt) to run Conclave:
 #   bash scripts/setup.sh          system libraries, npm packages, the mediasoup worker, the browser SDK bundle
 #   bash scripts/setup.sh --test   the same plus what the test suite drives: Chromium and ffmpeg
+#   bash scripts/setup.sh --bench  the same plus what `conclave bench` compares against: ffmpeg, Janus, iproute2
 # Safe to re-run: each step skips what is already in place. Prints the time each step took.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 WITH_TEST=0
+WITH_BENCH=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
+[ "${1:-}" = "--bench" ] && WITH_BENCH=1
 t0=$(date +%s)
 
 # 1. Debian packages: the toolchain and libraries the mediasoup worker is built and runs against.
 PKGS=(build-essential pkg-config ninja-build meson python3 libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
   libabsl-dev flatbuffers-compiler libflatbuffers-dev)
 [ "$WITH_TEST" = 1 ] && PKGS+=(chromium ffmpeg)
+[ "$WITH_BENCH" = 1 ] && PKGS+=(ffmpeg janus iproute2)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -11,6 +11,8 @@ commands:
   conclave app create|list|rotate-key|terminate ...
   conclave app api-key create|list|revoke <sdkAppId> ...
                  manages apps and their Cloud API credentials in the configured stores (same configuration as the server)
+  conclave bench [--scenario livestream|meeting|audio-room] [--subscribers 1,10,25,50] [--duration s] ...
+                 load generator and side-by-side benchmark (Conclave, bare mediasoup, Janus); see docs/benchmarks.md
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -33,6 +35,10 @@ async function main(argv: string[]): Promise<void> {
         await stores.close();
       }
       return;
+    }
+    case 'bench': {
+      const { benchCommand } = await import('./commands/bench.ts');
+      return benchCommand(rest);
     }
     case undefined:
     case 'help':

@@ -1,0 +1,130 @@
+/** The end-of-run table and the ratios the issue asks for. */
+import type { FloorResult } from '../floor.ts';
+import type { JoinRateResult } from '../joins.ts';
+import type { RunResult } from '../run.ts';
+
+export interface Ratios {
+  subscribers: number;
+  /** Conclave µs/packet ÷ bare mediasoup's (target ≤ 1.1). */
+  conclaveOverMediasoup?: number;
+  /** Janus µs/packet ÷ Conclave's (target ≥ 2.5). */
+  janusOverConclave?: number;
+  janusOverMediasoup?: number;
+  /** Conclave µs/packet ÷ the floor's seal+send (long-term aim ≤ 3). */
+  conclaveOverFloor?: number;
+  mediasoupOverFloor?: number;
+  janusOverFloor?: number;
+}
+
+export function ratios(runs: RunResult[], floor: FloorResult | undefined): Ratios[] {
+  const counts = [...new Set(runs.map((r) => r.scenario.subscribers))].sort((a, b) => a - b);
+  return counts.map((subscribers) => {
+    const us = (system: string): number | undefined =>
+      runs.find((r) => r.system === system && r.scenario.subscribers === subscribers)?.cpuUsPerForwardedPacket;
+    const div = (a?: number, b?: number): number | undefined => (a && b ? a / b : undefined);
+    const [c, m, j, f] = [us('conclave'), us('mediasoup'), us('janus'), floor?.sealSendUs];
+    return {
+      subscribers,
+      conclaveOverMediasoup: div(c, m),
+      janusOverConclave: div(j, c),
+      janusOverMediasoup: div(j, m),
+      conclaveOverFloor: div(c, f),
+      mediasoupOverFloor: div(m, f),
+      janusOverFloor: div(j, f),
+    };
+  });
+}
+
+export function formatReport(
+  runs: RunResult[],
+  floor: FloorResult | undefined,
+  joins: JoinRateResult | undefined,
+): string {
+  const lines: string[] = [];
+  const header = [
+    'system',
+    'subs',
+    'streams',
+    'join p50/p95 ms',
+    '1st pkt p50/p95 ms',
+    'in pkt/s',
+    'fwd pkt/s',
+    'fwd/expected',
+    'CPU %core (per process)',
+    'µs/fwd pkt',
+    'RSS MiB',
+    'loss %',
+    'PLI/FIR/NACK',
+    'generator %core',
+  ];
+  const rows = runs.map((r) => [
+    r.system,
+    String(r.scenario.subscribers),
+    String(r.subscriptions),
+    `${r.joinMs.p50.toFixed(1)}/${r.joinMs.p95.toFixed(1)}`,
+    `${r.firstPacketMs.p50.toFixed(0)}/${r.firstPacketMs.p95.toFixed(0)}`,
+    r.packetsInPerS.toFixed(0),
+    r.forwardedPerS.toFixed(0),
+    r.fanoutConsistency.toFixed(3),
+    `${(r.cpuTotalCores * 100).toFixed(1)} (${r.cpu.map((c) => (c.cores * 100).toFixed(1)).join('+')})`,
+    r.cpuUsPerForwardedPacket.toFixed(2),
+    r.cpu.map((c) => c.rssMiB.toFixed(0)).join('+'),
+    r.lossPercent.toFixed(2),
+    `${r.pli}/${r.fir}/${r.nack}`,
+    (r.generatorCores * 100).toFixed(1),
+  ]);
+  if (rows.length > 0) lines.push(...table([header, ...rows]));
+  if (floor) {
+    lines.push(
+      '',
+      `physical floor: AES-128-GCM seal of 1,200 B ${floor.sealUs.toFixed(2)} µs + UDP send ${floor.sendUs.toFixed(2)} µs` +
+        ` = ${floor.sealSendUs.toFixed(2)} µs/packet; with sendmmsg ×${floor.batch}: ${floor.sealSendmmsgUs.toFixed(2)} µs/packet`,
+    );
+  }
+  const rs = ratios(runs, floor).filter((r) => Object.values(r).filter((v) => v !== undefined).length > 1);
+  if (rs.length > 0) {
+    const f = (v?: number): string => (v === undefined ? '—' : `${v.toFixed(2)}×`);
+    lines.push('', 'ratios of CPU per forwarded packet (targets: conclave/mediasoup ≤ 1.1, janus/conclave ≥ 2.5):');
+    lines.push(
+      ...table([
+        [
+          'subs',
+          'conclave/mediasoup',
+          'janus/conclave',
+          'janus/mediasoup',
+          'conclave/floor',
+          'mediasoup/floor',
+          'janus/floor',
+        ],
+        ...rs.map((r) => [
+          String(r.subscribers),
+          f(r.conclaveOverMediasoup),
+          f(r.janusOverConclave),
+          f(r.janusOverMediasoup),
+          f(r.conclaveOverFloor),
+          f(r.mediasoupOverFloor),
+          f(r.janusOverFloor),
+        ]),
+      ]),
+    );
+  }
+  if (joins) {
+    lines.push(
+      '',
+      `joins: ${joins.joins} admitted in ${joins.seconds.toFixed(2)} s = ${joins.joinsPerS.toFixed(0)}/s ` +
+        `(${joins.concurrency} at a time; latency p50 ${joins.latencyMs.p50.toFixed(1)} ms, p95 ${joins.latencyMs.p95.toFixed(1)} ms; ` +
+        `Node ${(joins.nodeCores * 100).toFixed(0)}% + worker ${(joins.workerCores * 100).toFixed(0)}% of a core; ${joins.failures} failed)`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+}
