@@ -107,6 +107,10 @@ export interface RtpStats {
   frameHeight?: number;
   bytesReceived?: number;
   trackIdentifier?: string;
+  /** PLIs received (outbound-rtp: from the SFU) or sent (inbound-rtp: to the SFU). */
+  pliCount?: number;
+  firCount?: number;
+  framesEncoded?: number;
 }
 
 /** A page with the SDK loaded. */
@@ -188,6 +192,9 @@ export class ClientPage {
               frameHeight: s['frameHeight'] as number | undefined,
               bytesReceived: s['bytesReceived'] as number | undefined,
               trackIdentifier: s['trackIdentifier'] as string | undefined,
+              pliCount: s['pliCount'] as number | undefined,
+              firCount: s['firCount'] as number | undefined,
+              framesEncoded: s['framesEncoded'] as number | undefined,
             });
           }
         });

@@ -23,6 +23,14 @@ export const EVENT = {
   SCREEN_SHARE_STOPPED: 'screen-share-stopped',
   DEVICE_CHANGED: 'device-changed',
   FIRST_VIDEO_FRAME: 'first-video-frame',
+  /** Conclave: end-to-end encryption turned on (after entering) or off (after leaving). */
+  E2EE_STATE_CHANGED: 'e2ee-state-changed',
+  /** Conclave: a media key changed — the local sender key (`userId` '') or a remote sender's (managed mode). */
+  E2EE_KEY_CHANGED: 'e2ee-key-changed',
+  /** Conclave: frames from a user were dropped because they did not decrypt (wrong or missing key). */
+  E2EE_DECRYPTION_FAILED: 'e2ee-decryption-failed',
+  /** Conclave: the room security code changed (managed mode: someone joined or left). */
+  E2EE_SECURITY_CODE_CHANGED: 'e2ee-security-code-changed',
 } as const;
 
 /** Local or remote audio/video statistics of one stream. */
@@ -85,6 +93,20 @@ export interface DeviceChanged {
   device: MediaDeviceInfo;
 }
 
+/** The `E2EE_STATE_CHANGED` payload. */
+export interface E2eeStateChanged {
+  enabled: boolean;
+  mode: 'shared' | 'managed';
+}
+
+/** The `E2EE_KEY_CHANGED` payload. */
+export interface E2eeKeyChanged {
+  /** '' for the local sender key. */
+  userId: string;
+  /** The new SFrame KID (decimal), when there is one. */
+  keyId?: string;
+}
+
 /** Payloads of every event, by name. */
 export interface TRTCEventPayloads {
   [EVENT.ERROR]: RtcError;
@@ -106,6 +128,12 @@ export interface TRTCEventPayloads {
   [EVENT.DEVICE_CHANGED]: DeviceChanged;
   /** `userId` '' is the local preview. */
   [EVENT.FIRST_VIDEO_FRAME]: { userId: string; streamType: TRTCStreamType; width: number; height: number };
+  [EVENT.E2EE_STATE_CHANGED]: E2eeStateChanged;
+  [EVENT.E2EE_KEY_CHANGED]: E2eeKeyChanged;
+  /** `count`: frames of `userId` dropped since the previous report (reports come every 2 s while it lasts). */
+  [EVENT.E2EE_DECRYPTION_FAILED]: { userId: string; count: number };
+  /** `code`: 30 digits in 6 groups; identical on every screen when nobody is in the middle. */
+  [EVENT.E2EE_SECURITY_CODE_CHANGED]: { code: string };
 }
 
 /** An event name. */

@@ -24,6 +24,8 @@ export {
   type VideoStatistics,
   type PublishStateChanged,
   type DeviceChanged,
+  type E2eeStateChanged,
+  type E2eeKeyChanged,
 } from './events.ts';
 export { TYPE, type ConnectionState, type TRTCRole, type TRTCScene, type TRTCStreamType } from './constants.ts';
 export { LOG_LEVEL, type LogLevel } from './logger.ts';
@@ -37,4 +39,5 @@ export type {
   RemoteVideoConfig,
   CustomMessage,
   ViewTarget,
+  E2eeOptions,
 } from './options.ts';

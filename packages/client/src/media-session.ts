@@ -36,6 +36,19 @@ export interface PublishRequest {
   paused?: boolean;
 }
 
+/**
+ * End-to-end encryption as the media session needs it (implemented by `RoomE2ee`): transforms installed on
+ * every sender before its first SDP and on every receiver before its consumer is resumed.
+ */
+export interface MediaEncryption {
+  /** Extra RTCPeerConnection settings (the legacy encoded-streams API needs a flag). */
+  readonly peerConnectionSettings: Partial<RTCConfiguration> | undefined;
+  /** The router capabilities the Device loads (E2EE leaves out the audio-level header extension). */
+  routerCapabilities(caps: ms.RtpCapabilities): ms.RtpCapabilities;
+  encryptSender(sender: RTCRtpSender, codec: 'vp8' | 'opus'): void;
+  decryptReceiver(receiver: RTCRtpReceiver, participantId: string, mimeType: string): void;
+}
+
 /** A consumer with the remote stream it carries. */
 export interface RemoteConsumer {
   consumer: ms.Consumer;
@@ -60,29 +73,45 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   readonly #log: Logger;
   readonly #producers = new Map<PublishSlot, ms.Producer>();
   readonly #consumers = new Map<string, RemoteConsumer>();
+  readonly #encryption: MediaEncryption | undefined;
   #closed = false;
 
-  private constructor(device: Device, answer: JoinAnswer, request: Requester, log: Logger) {
+  private constructor(
+    device: Device,
+    answer: JoinAnswer,
+    request: Requester,
+    log: Logger,
+    encryption: MediaEncryption | undefined,
+  ) {
     super();
     this.device = device;
     this.#request = request;
     this.#log = log;
-    this.sendTransport = device.createSendTransport(transportOptions(answer.sendTransport));
-    this.recvTransport = device.createRecvTransport(transportOptions(answer.recvTransport));
+    this.#encryption = encryption;
+    const additionalSettings = encryption?.peerConnectionSettings;
+    this.sendTransport = device.createSendTransport({ ...transportOptions(answer.sendTransport), additionalSettings });
+    this.recvTransport = device.createRecvTransport({ ...transportOptions(answer.recvTransport), additionalSettings });
     for (const transport of [this.sendTransport, this.recvTransport]) this.#wireTransport(transport);
   }
 
   /**
    * Loads a Device with the router's capabilities, tells the server what this browser can receive and
    * creates the transports of `answer`. Throws mediasoup-client's `UnsupportedError` in an unsupported browser.
+   * With `encryption`, every producer and consumer is end-to-end encrypted.
    */
-  static async create(answer: JoinAnswer, request: Requester, log: Logger): Promise<MediaSession> {
+  static async create(
+    answer: JoinAnswer,
+    request: Requester,
+    log: Logger,
+    encryption?: MediaEncryption,
+  ): Promise<MediaSession> {
     const device = new Device();
-    await device.load({ routerRtpCapabilities: answer.routerRtpCapabilities as unknown as ms.RtpCapabilities });
+    const routerCaps = answer.routerRtpCapabilities as unknown as ms.RtpCapabilities;
+    await device.load({ routerRtpCapabilities: encryption ? encryption.routerCapabilities(routerCaps) : routerCaps });
     await request('setRtpCapabilities', {
       rtpCapabilities: device.rtpCapabilities as unknown as Record<string, unknown>,
     });
-    return new MediaSession(device, answer, request, log);
+    return new MediaSession(device, answer, request, log, encryption);
   }
 
   /** Whether the transports are the ones of `answer` (a resume that kept the server-side session). */
@@ -104,14 +133,20 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     return this.#consumers;
   }
 
-  /** Publishes a track (VP8 for video; simulcast when `small` is set); the server may refuse (e.g. audience). */
+  /**
+   * Publishes a track (VP8 for video; simulcast when `small` is set); the server may refuse (e.g. audience).
+   * With encryption, the sender gets its transform before any SDP exists, so no frame leaves unencrypted.
+   */
   async publish(req: PublishRequest): Promise<ms.Producer> {
     this.#assertOpen();
     const streamType: TRTCStreamType = req.slot === 'sub' ? 'sub' : 'main';
     let encodings: RTCRtpEncodingParameters[] | undefined;
-    let codec: ms.RtpCodecCapability | undefined;
+    const e2eeCodec = req.track.kind === 'video' ? 'vp8' : 'opus';
+    const codec = this.device.rtpCapabilities.codecs?.find(
+      (c) => c.mimeType.toLowerCase() === `${req.track.kind}/${e2eeCodec}`,
+    );
+    if (this.#encryption && !codec) throw new Error(`end-to-end encryption needs ${e2eeCodec}, which is unavailable`);
     if (req.track.kind === 'video') {
-      codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
       const big: RTCRtpEncodingParameters = {};
       if (req.maxBitrateKbps) big.maxBitrate = req.maxBitrateKbps * 1000;
       if (req.maxFramerate) big.maxFramerate = req.maxFramerate;
@@ -128,10 +163,12 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     } else if (req.maxBitrateKbps) {
       encodings = [{ maxBitrate: req.maxBitrateKbps * 1000 }];
     }
+    const encryption = this.#encryption;
     const producer = await this.sendTransport.produce({
       track: req.track,
       encodings,
       codec,
+      ...(encryption ? { onRtpSender: (sender: RTCRtpSender) => encryption.encryptSender(sender, e2eeCodec) } : {}),
       stopTracks: false,
       zeroRtpOnPause: true,
       disableTrackOnPause: false,
@@ -170,12 +207,21 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   async consume(stream: RemoteStream, small: boolean): Promise<RemoteConsumer> {
     this.#assertOpen();
     const answer = await this.#request('consume', { producerId: stream.producerId, small });
+    const rtpParameters = answer.rtpParameters as unknown as ms.RtpParameters;
+    const encryption = this.#encryption;
+    const mimeType = rtpParameters.codecs[0]?.mimeType ?? '';
     const consumer = await this.recvTransport.consume({
       id: answer.consumerId,
       producerId: answer.producerId,
       kind: answer.kind,
-      rtpParameters: answer.rtpParameters as unknown as ms.RtpParameters,
+      rtpParameters,
       appData: { userId: stream.userId, streamType: stream.streamType },
+      // The server's consumer is paused until resumeConsumer below: no frame arrives before the transform.
+      ...(encryption
+        ? {
+            onRtpReceiver: (receiver: RTCRtpReceiver) => encryption.decryptReceiver(receiver, stream.userId, mimeType),
+          }
+        : {}),
     });
     if (this.#closed) {
       consumer.close();

@@ -28,7 +28,18 @@ export interface EnterRoomOptions {
   autoReceiveVideo?: boolean;
   /** Room-level privileges, required when the app enables advanced permission control. */
   privateMapKey?: string;
+  /**
+   * End-to-end encrypt this participant's media (RFC 9605 SFrame; VP8 and Opus only). `shared`: every
+   * participant passes the same room secret; `managed`: each participant makes a session key pair and
+   * random sender keys are sealed to each peer (users compare `getSecurityCode()` out of band).
+   */
+  e2ee?: E2eeOptions;
+  /** Ask the room to refuse entrants without E2EE (honoured when this entry creates the room). Needs `e2ee`. */
+  requireE2ee?: boolean;
 }
+
+/** `enterRoom({ e2ee })`: where the media keys come from. */
+export type E2eeOptions = { mode: 'shared'; secret: string } | { mode: 'managed' };
 
 /** An element id or the element the SDK renders a `<video>` into. */
 export type ViewTarget = string | HTMLElement | null;

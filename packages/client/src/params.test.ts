@@ -27,7 +27,14 @@ test('enterRoom defaults follow TRTC', () => {
     privateMapKey: undefined,
     autoReceiveAudio: true,
     autoReceiveVideo: false,
+    e2ee: undefined,
+    requireE2ee: false,
   });
+  assert.deepEqual(parseEnterRoomOptions({ ...base, e2ee: { mode: 'shared', secret: 's3cret' } }).e2ee, {
+    mode: 'shared',
+    secret: 's3cret',
+  });
+  assert.equal(parseEnterRoomOptions({ ...base, e2ee: { mode: 'managed' }, requireE2ee: true }).requireE2ee, true);
   assert.deepEqual(parseEnterRoomOptions({ ...base, roomId: undefined, strRoomId: '123' }).room, { strRoomId: '123' });
   assert.deepEqual(
     parseEnterRoomOptions({ ...base, strRoomId: 'x' }).room,
@@ -54,6 +61,13 @@ test('bad enterRoom parameters fail with 5000 before any network', () => {
     { ...base, role: 'host' },
     { ...base, scene: 'meeting' },
     { ...base, autoReceiveAudio: 'yes' },
+    { ...base, e2ee: 'on' },
+    { ...base, e2ee: { mode: 'mls' } },
+    { ...base, e2ee: { mode: 'shared' } },
+    { ...base, e2ee: { mode: 'shared', secret: '' } },
+    { ...base, e2ee: { mode: 'shared', secret: 'x'.repeat(1025) } },
+    { ...base, requireE2ee: true },
+    { ...base, e2ee: { mode: 'managed' }, requireE2ee: 'yes' },
   ];
   for (const options of bad)
     assert.equal(

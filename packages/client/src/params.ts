@@ -4,7 +4,7 @@
  */
 import { roomIdSchema, sdkAppIdSchema, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
 import { RtcError } from './errors.ts';
-import type { CustomMessage, EnterRoomOptions, ViewTarget } from './options.ts';
+import type { CustomMessage, E2eeOptions, EnterRoomOptions, ViewTarget } from './options.ts';
 import type { TRTCRole, TRTCScene, TRTCStreamType } from './constants.ts';
 
 /** A validated `enterRoom` configuration. */
@@ -18,6 +18,28 @@ export interface RoomCredentials {
   privateMapKey: string | undefined;
   autoReceiveAudio: boolean;
   autoReceiveVideo: boolean;
+  /** End-to-end encryption, when asked for. */
+  e2ee: E2eeOptions | undefined;
+  requireE2ee: boolean;
+}
+
+/** Longest shared E2EE secret accepted (a passphrase or a base64 key). */
+export const MAX_E2EE_SECRET_LENGTH = 1024;
+
+/** Validates a shared E2EE secret (enterRoom, setE2eeSecret). */
+export function parseE2eeSecret(fn: string, secret: unknown): string {
+  if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_E2EE_SECRET_LENGTH)
+    throw RtcError.invalidParameter(fn, `the E2EE secret must be a string of 1-${MAX_E2EE_SECRET_LENGTH} characters`);
+  return secret;
+}
+
+function parseE2ee(fn: string, e2ee: unknown): E2eeOptions | undefined {
+  if (e2ee === undefined) return undefined;
+  if (!isObject(e2ee))
+    throw RtcError.invalidParameter(fn, "e2ee must be { mode: 'shared', secret } or { mode: 'managed' }");
+  if (e2ee['mode'] === 'managed') return { mode: 'managed' };
+  if (e2ee['mode'] === 'shared') return { mode: 'shared', secret: parseE2eeSecret(fn, e2ee['secret']) };
+  throw RtcError.invalidParameter(fn, "e2ee.mode must be 'shared' or 'managed'");
 }
 
 /** Largest custom message payload, bytes. */
@@ -70,6 +92,10 @@ export function parseEnterRoomOptions(options: EnterRoomOptions | undefined): Ro
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean')
       throw RtcError.invalidParameter(fn, `${flag} must be a boolean`);
   }
+  const e2ee = parseE2ee(fn, o.e2ee);
+  if (o.requireE2ee !== undefined && typeof o.requireE2ee !== 'boolean')
+    throw RtcError.invalidParameter(fn, 'requireE2ee must be a boolean');
+  if (o.requireE2ee && !e2ee) throw RtcError.invalidParameter(fn, 'requireE2ee needs e2ee');
   return {
     sdkAppId: o.sdkAppId,
     userId: o.userId,
@@ -80,6 +106,8 @@ export function parseEnterRoomOptions(options: EnterRoomOptions | undefined): Ro
     privateMapKey: o.privateMapKey,
     autoReceiveAudio: o.autoReceiveAudio ?? true,
     autoReceiveVideo: o.autoReceiveVideo ?? false,
+    e2ee,
+    requireE2ee: o.requireE2ee ?? false,
   };
 }
 

@@ -12,9 +12,11 @@ import { EVENT, type TRTCEventMap } from './events.ts';
 import type { LocalMedia } from './local-media.ts';
 import type { Logger } from './logger.ts';
 import { MediaSession, type PublishSlot } from './media-session.ts';
+import type { E2eeOptions } from './options.ts';
 import type { RoomCredentials } from './params.ts';
 import { RemoteMedia } from './remote-media.ts';
 import { RemoteRoster } from './remote-roster.ts';
+import { RoomE2ee } from './room-e2ee.ts';
 import { SignalEngine } from './signal-engine.ts';
 import type { Notification, SocketLike } from './signal-client.ts';
 import { StatsCalculator, statsEntries } from './stats.ts';
@@ -49,6 +51,8 @@ export class Room {
   readonly #stats = new StatsCalculator();
   readonly #volumeStats = new StatsCalculator();
   #session: MediaSession | undefined;
+  /** End-to-end encryption, when the app asked for it (made before joining: managed mode publishes a key). */
+  #e2ee: RoomE2ee | undefined;
   /** Notifications that arrive before the join snapshot is applied. */
   #early: Notification[] | undefined = [];
   /** Serialises session rebuilds and publishing so they never interleave. */
@@ -91,24 +95,44 @@ export class Room {
   /** Joins, builds the media session, applies the room snapshot and publishes what is captured. */
   async enter(): Promise<void> {
     const c = this.credentials;
-    const answer = await this.#engine.join({
-      sdkAppId: c.sdkAppId,
-      userId: c.userId,
-      userSig: c.userSig,
-      ...c.room,
-      role: c.role,
-      scene: c.scene,
-      ...(c.privateMapKey ? { privateMapKey: c.privateMapKey } : {}),
-      sdkVersion: SDK_VERSION,
-      os: describeOs(),
-    });
+    if (c.e2ee) {
+      const e2ee = await this.#createE2ee(c.e2ee);
+      if (this.#ended) {
+        e2ee.close();
+        throw RtcError.aborted('enterRoom', 'left the room while preparing E2EE');
+      }
+      this.#e2ee = e2ee;
+    }
+    let answer: JoinAnswer;
     try {
+      answer = await this.#engine.join({
+        sdkAppId: c.sdkAppId,
+        userId: c.userId,
+        userSig: c.userSig,
+        ...c.room,
+        role: c.role,
+        scene: c.scene,
+        ...(c.privateMapKey ? { privateMapKey: c.privateMapKey } : {}),
+        ...this.#e2ee?.joinFields(c.requireE2ee),
+        sdkVersion: SDK_VERSION,
+        os: describeOs(),
+      });
+    } catch (err) {
+      this.#e2ee?.close();
+      this.#e2ee = undefined;
+      throw err;
+    }
+    try {
+      // Never send plain media into a room that requires E2EE (the server refuses such entrants anyway).
+      if (answer.e2eeRequired && !this.#e2ee)
+        throw RtcError.fromServer('enterRoom', 'E2EE_REQUIRED', 'this room requires end-to-end encryption');
       await this.#adoptSession(answer, true);
     } catch (err) {
       await this.leave();
       throw err;
     }
     this.#statsTimer = setInterval(() => void this.#tick(), STATS_INTERVAL_MS);
+    if (this.#e2ee) this.#emit(EVENT.E2EE_STATE_CHANGED, { enabled: true, mode: this.#e2ee.mode });
     if (this.role === 'anchor') {
       for (const slot of this.#ctx.local.slots())
         this.publish(slot).catch((err: unknown) => this.#emit(EVENT.ERROR, RtcError.from('enterRoom', err)));
@@ -179,6 +203,18 @@ export class Room {
     await this.#engine.request('customMessage', { cmdId, data: bytesToBase64(bytes) });
   }
 
+  /** Shared E2EE mode: switches to a new room secret (5100 without E2EE or in managed mode). */
+  async setE2eeSecret(secret: string): Promise<void> {
+    if (!this.#e2ee) throw RtcError.invalidOperation('setE2eeSecret', 'this room was entered without e2ee');
+    await this.#e2ee.setSecret(secret);
+  }
+
+  /** Managed E2EE mode: the room security code (5100 otherwise). */
+  async securityCode(): Promise<string> {
+    if (!this.#e2ee) throw RtcError.invalidOperation('getSecurityCode', 'this room was entered without e2ee');
+    return this.#e2ee.securityCode();
+  }
+
   /** Starts (interval > 0) or stops AUDIO_VOLUME reports. */
   setVolumeInterval(intervalMs: number): void {
     if (this.#volumeTimer) clearInterval(this.#volumeTimer);
@@ -238,7 +274,12 @@ export class Room {
       this.#stats.reset();
       this.#volumeStats.reset();
       this.#session = undefined;
-      const session = await MediaSession.create(answer, this.#engine.request, this.#log.child({ subsystem: 'media' }));
+      const session = await MediaSession.create(
+        answer,
+        this.#engine.request,
+        this.#log.child({ subsystem: 'media' }),
+        this.#e2ee,
+      );
       if (this.#ended) {
         session.close();
         throw RtcError.aborted('enterRoom', 'left the room while connecting media');
@@ -250,6 +291,7 @@ export class Room {
       this.#session = session;
     }
     this.#roster.handleSnapshot(answer.participants, answer.streams);
+    this.#e2ee?.syncParticipants(answer.participants.filter((p) => p.userId !== this.credentials.userId));
     const early = this.#early ?? [];
     this.#early = undefined;
     for (const n of early) this.#onNotification(n);
@@ -266,11 +308,16 @@ export class Room {
     const r = this.#roster;
     switch (n.name) {
       case 'participantJoined':
+        this.#e2ee?.handleParticipant(n.data);
         return r.handleParticipantJoined(n.data);
       case 'participantLeft':
+        this.#e2ee?.handleParticipantLeft(n.data.userId);
         return r.handleParticipantLeft(n.data.userId);
       case 'roleChanged':
+        this.#e2ee?.handleParticipant(n.data);
         return r.handleRoleChanged(n.data);
+      case 'e2eeKeyMessage':
+        return this.#e2ee?.handleKeyMessage(n.data.from, n.data.payload);
       case 'streamAdded':
         return r.handleStreamAdded(n.data);
       case 'streamRemoved':
@@ -352,6 +399,29 @@ export class Room {
     this.#session = undefined;
     this.remote.clear();
     this.#roster.clear();
+    const e2ee = this.#e2ee;
+    this.#e2ee = undefined;
+    if (e2ee) {
+      e2ee.close();
+      this.#ctx.events.emit(EVENT.E2EE_STATE_CHANGED, { enabled: false, mode: e2ee.mode });
+    }
+  }
+
+  #createE2ee(options: E2eeOptions): Promise<RoomE2ee> {
+    const c = this.credentials;
+    return RoomE2ee.create(options, {
+      userId: c.userId,
+      // Numeric room 123 and string room "123" are different rooms: their keys must differ too.
+      roomKeyId: 'roomId' in c.room ? `roomId:${c.room.roomId}` : `strRoomId:${c.room.strRoomId}`,
+      log: this.#log.child({ subsystem: 'e2ee' }),
+      hooks: {
+        sendKeyMessage: (to, payload) => this.#engine.request('e2eeKeyMessage', { to, payload }),
+        onKeyChanged: (userId, keyId) =>
+          this.#emit(EVENT.E2EE_KEY_CHANGED, keyId === undefined ? { userId } : { userId, keyId }),
+        onDecryptionFailed: (userId, count) => this.#emit(EVENT.E2EE_DECRYPTION_FAILED, { userId, count }),
+        onSecurityCodeChanged: (code) => this.#emit(EVENT.E2EE_SECURITY_CODE_CHANGED, { code }),
+      },
+    });
   }
 
   #end(): void {

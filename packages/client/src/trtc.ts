@@ -22,6 +22,7 @@ import type {
 } from './options.ts';
 import {
   parseCustomMessage,
+  parseE2eeSecret,
   parseEnterRoomOptions,
   parseRole,
   parseStreamType,
@@ -178,7 +179,10 @@ export class TRTC {
     return this;
   }
 
-  /** Enters a room; rejects with 5000 (bad parameter), 5100 (already in a room), 5400 (refused by the server) … */
+  /**
+   * Enters a room; rejects with 5000 (bad parameter), 5100 (already in a room), 5400 (refused by the server,
+   * e.g. `E2EE_REQUIRED`), 5200 (`e2ee` asked for in a browser without encoded transforms) …
+   */
   async enterRoom(options: EnterRoomOptions): Promise<void> {
     this.#assertAlive('enterRoom');
     const credentials = parseEnterRoomOptions(options);
@@ -215,6 +219,38 @@ export class TRTC {
     if (!room) return;
     await room.leave();
     await this.#entering;
+  }
+
+  /**
+   * Shared E2EE mode: encrypts with `newSecret` from now on. Every participant must switch (the app
+   * distributes the secret); the previous one keeps decrypting for 10 s so frames in flight still play.
+   */
+  async setE2eeSecret(newSecret: string): Promise<void> {
+    const fn = 'setE2eeSecret';
+    const secret = parseE2eeSecret(fn, newSecret);
+    const room = this.#requireRoom(fn);
+    await this.#entering;
+    try {
+      await room.setE2eeSecret(secret);
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  /**
+   * Managed E2EE mode: the room security code (6 groups of 5 digits) over every participant's public key.
+   * Users compare it out of band; it is the same on every screen unless someone (the server included)
+   * swapped a key. Changes are announced by `E2EE_SECURITY_CODE_CHANGED`.
+   */
+  async getSecurityCode(): Promise<string> {
+    const fn = 'getSecurityCode';
+    const room = this.#requireRoom(fn);
+    await this.#entering;
+    try {
+      return await room.securityCode();
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
   }
 
   /** Switches between anchor and audience. */

@@ -203,7 +203,17 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#byConnection.set(connection, session);
     connection.markJoined();
     this.#log.info({ userId: data.userId, room: roomKeyString(key), role: data.role }, 'participant joined');
+    // The others hear of the newcomer only once its session can receive (e.g. E2EE key messages), and after
+    // its own join answer has gone out (setImmediate runs after the response is sent).
+    setImmediate(() => this.#announceJoined(session));
     return this.#answer(session, room);
+  }
+
+  #announceJoined(session: Session): void {
+    const room = session.ended ? undefined : this.#options.directory.getRoom(session.participant.roomKey);
+    for (const other of room ? this.#sessionsIn(room) : []) {
+      if (other !== session) other.notify('participantJoined', describeParticipant(session.participant));
+    }
   }
 
   async #resume(connection: SignalConnection, data: RequestData<'resume'>): Promise<JoinAnswer> {
@@ -341,11 +351,6 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   }
 
   #listen(directory: RoomDirectory): void {
-    directory.on('participantjoined', (room, participant) => {
-      for (const other of this.#sessionsIn(room)) {
-        if (other.participant !== participant) other.notify('participantJoined', describeParticipant(participant));
-      }
-    });
     directory.on('participantleft', (room, participant, reason) => this.#onParticipantLeft(room, participant, reason));
     directory.on('rolechanged', (room, participant) => {
       for (const other of this.#sessionsIn(room)) {

@@ -259,4 +259,31 @@ describe('end-to-end encryption support', () => {
     a.client.close();
     b.client.close();
   });
+
+  test('a newcomer can take key messages as soon as the others hear of it, after its join answer', async () => {
+    const a = await join('early-a', { roomId: 7103 }, { e2ee: true, e2eePublicKey: pub(5) });
+    const bClient = await SignalTestClient.connect(t.server.url);
+    const order: string[] = [];
+    bClient.ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as { id?: number; notification?: string };
+      order.push(m.notification ?? `response:${m.id}`);
+    });
+    const bJoin = bClient.request('join', {
+      sdkAppId: t.sdkAppId,
+      userId: 'early-b',
+      userSig: t.userSig('early-b'),
+      roomId: 7103,
+      e2ee: true,
+      e2eePublicKey: pub(6),
+    });
+    await a.client.next('participantJoined');
+    const payload = Buffer.from('key for b').toString('base64');
+    const sent = await a.client.request('e2eeKeyMessage', { to: 'early-b', payload });
+    assert.equal(sent.ok, true, JSON.stringify(sent.error));
+    assert.equal((await bJoin).ok, true);
+    assert.deepEqual(await bClient.next('e2eeKeyMessage'), { from: 'early-a', payload });
+    assert.deepEqual(order.slice(0, 2), ['response:1', 'e2eeKeyMessage']);
+    a.client.close();
+    bClient.close();
+  });
 });
