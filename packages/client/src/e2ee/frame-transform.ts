@@ -12,7 +12,7 @@ import { cipherSuite, DEFAULT_CIPHER_SUITE, type CipherSuite, type CipherSuiteId
 import { SFrameReceiver, SFrameSender, type DropReason } from './sframe/context.ts';
 
 /** Why a frame was dropped instead of passed on. */
-export type FrameDropReason = DropReason | 'no-key' | 'unsupported-codec' | 'counter-exhausted';
+export type FrameDropReason = DropReason | 'no-key' | 'unsupported-codec' | 'counter-exhausted' | 'too-short';
 
 /** The outcome of encrypting or decrypting one frame: the bytes to pass on, or a drop. */
 export type FrameResult =
@@ -89,13 +89,19 @@ export class FrameCrypto {
     const sender = this.#sender;
     if (sender === undefined) return this.#drop(LOCAL, 'no-key');
     const frame = new Uint8Array(data);
+    // An empty frame (Opus DTX can emit them) has nothing to protect and no clear prefix to find: sent as is.
+    if (frame.length === 0) return { ok: true, data };
     const clear = frame.subarray(0, clearByteCount(known, frame));
+    let out: Uint8Array;
     try {
-      const sframe = await sender.encrypt(frame.subarray(clear.length), clear);
-      return { ok: true, data: toArrayBuffer(concatBytes(clear, sframe)) };
+      out = concatBytes(clear, await sender.encrypt(frame.subarray(clear.length), clear));
     } catch {
       return this.#drop(LOCAL, 'counter-exhausted');
     }
+    // A frame shorter than its codec's clear prefix (a truncated VP8 keyframe header) would be split differently
+    // by the receiver, which finds the prefix from the bytes it gets: such a frame is not sent.
+    if (clearByteCount(known, out) !== clear.length) return this.#drop(LOCAL, 'too-short');
+    return { ok: true, data: toArrayBuffer(out) };
   }
 
   /** Decrypts one incoming frame from `participantId`, or says why it must be dropped. */
@@ -103,6 +109,7 @@ export class FrameCrypto {
     const known = e2eeCodecOf(codec);
     if (known === undefined) return this.#drop(participantId, 'unsupported-codec');
     const frame = new Uint8Array(data);
+    if (frame.length === 0) return { ok: true, data };
     const clear = frame.subarray(0, clearByteCount(known, frame));
     const result = await this.#receiver(participantId).decrypt(frame.subarray(clear.length), clear);
     if (!result.ok) return this.#drop(participantId, result.reason);
