@@ -20,6 +20,7 @@ export interface AppSummary {
   recordingEnabled: boolean;
   relayEnabled: boolean;
   advancedPermissionControl: boolean;
+  requireE2ee?: boolean;
   createdAt: number;
   terminatedAt: number | null;
 }
@@ -32,6 +33,7 @@ export interface AppCreateArgs {
   recordingEnabled?: boolean;
   relayEnabled?: boolean;
   advancedPermissionControl?: boolean;
+  requireE2ee?: boolean;
   callbackUrl?: string;
   callbackKey?: string;
 }
@@ -52,7 +54,7 @@ export interface AppCommandContext {
 
 const USAGE = `usage:
   conclave app create --name <name> [--region <region>] [--billing-mode pay_as_you_go|prepaid_package|free_trial]
-                      [--recording] [--relay] [--advanced-permission] [--callback-url <url>] [--callback-key <key>] [--json]
+                      [--recording] [--relay] [--advanced-permission] [--require-e2ee] [--callback-url <url>] [--callback-key <key>] [--json]
   conclave app list [--json]
   conclave app rotate-key <sdkAppId> [--json]
   conclave app terminate <sdkAppId> [--json]
@@ -76,6 +78,7 @@ function describe(app: AppSummary): string {
     app.recordingEnabled && 'recording',
     app.relayEnabled && 'relay',
     app.advancedPermissionControl && 'advanced-permission',
+    app.requireE2ee && 'require-e2ee',
   ].filter(Boolean);
   return [
     `SDKAppID      ${app.sdkAppId}`,
@@ -115,6 +118,7 @@ export async function appCommand(argv: string[], ctx: AppCommandContext): Promis
           recording: { type: 'boolean' },
           relay: { type: 'boolean' },
           'advanced-permission': { type: 'boolean' },
+          'require-e2ee': { type: 'boolean' },
           'callback-url': { type: 'string' },
           'callback-key': { type: 'string' },
           json: { type: 'boolean' },
@@ -136,6 +140,7 @@ export async function appCommand(argv: string[], ctx: AppCommandContext): Promis
       if (values.recording) input.recordingEnabled = true;
       if (values.relay) input.relayEnabled = true;
       if (values['advanced-permission']) input.advancedPermissionControl = true;
+      if (values['require-e2ee']) input.requireE2ee = true;
       if (values['callback-url'] !== undefined) input.callbackUrl = values['callback-url'];
       if (values['callback-key'] !== undefined) input.callbackKey = values['callback-key'];
       const { app, secretKey } = await ctx.apps.create(input);

@@ -17,6 +17,8 @@ export const AppCreateInputSchema = z
     recordingEnabled: z.boolean().default(false),
     relayEnabled: z.boolean().default(false),
     advancedPermissionControl: z.boolean().default(false),
+    /** Every room of the app requires end-to-end encrypted media; entrants without E2EE are refused. */
+    requireE2ee: z.boolean().default(false),
     callbackUrl: z
       .string()
       .max(1024)
@@ -41,6 +43,7 @@ export const AppUpdateInputSchema = z
     recordingEnabled: z.boolean(),
     relayEnabled: z.boolean(),
     advancedPermissionControl: z.boolean(),
+    requireE2ee: z.boolean(),
     callbackUrl: z
       .string()
       .max(1024)
@@ -71,6 +74,7 @@ export interface AppRecord {
   recordingEnabled: boolean;
   relayEnabled: boolean;
   advancedPermissionControl: boolean;
+  requireE2ee: boolean;
   callbackUrl: string | null;
   hasCallbackKey: boolean;
   createdAt: number;

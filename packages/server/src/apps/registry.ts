@@ -141,6 +141,7 @@ export class AppRegistry {
         ...(u.advancedPermissionControl !== undefined
           ? { advanced_permission_control: u.advancedPermissionControl ? 1 : 0 }
           : {}),
+        ...(u.requireE2ee !== undefined ? { require_e2ee: u.requireE2ee ? 1 : 0 } : {}),
         ...(u.callbackUrl !== undefined ? { callback_url_ciphertext: seal('callback_url', u.callbackUrl) } : {}),
         ...(u.callbackKey !== undefined ? { callback_key_ciphertext: seal('callback_key', u.callbackKey) } : {}),
         updated_at: this.#now(),
@@ -312,6 +313,7 @@ export class AppRegistry {
             recording_enabled: input.recordingEnabled ? 1 : 0,
             relay_enabled: input.relayEnabled ? 1 : 0,
             advanced_permission_control: input.advancedPermissionControl ? 1 : 0,
+            require_e2ee: input.requireE2ee ? 1 : 0,
             secret_key_ciphertext: sealField(dataKey, sdkAppId, 'secret_key', secretKey),
             callback_url_ciphertext:
               input.callbackUrl === undefined ? null : sealField(dataKey, sdkAppId, 'callback_url', input.callbackUrl),
@@ -377,6 +379,7 @@ export class AppRegistry {
       recordingEnabled: row.recording_enabled === 1,
       relayEnabled: row.relay_enabled === 1,
       advancedPermissionControl: row.advanced_permission_control === 1,
+      requireE2ee: row.require_e2ee === 1,
       callbackUrl:
         dataKey === null || row.callback_url_ciphertext === null
           ? null

@@ -10,6 +10,8 @@ export interface AppAccess {
   secretKey: string;
   /** TRTC's "advanced permission control": every entry and role switch carries a PrivateMapKey. */
   privilegeControl: boolean;
+  /** Every room of the app requires end-to-end encrypted media. */
+  requireE2ee?: boolean;
 }
 
 export interface AppAccessLookup {

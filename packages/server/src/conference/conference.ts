@@ -156,6 +156,8 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     const key: RoomKey = { sdkAppId: data.sdkAppId, ...ref };
     const privileges = this.#privileges(app, data.userId, key, data.privateMapKey);
 
+    // The app's policy decides before any room state exists; a room it creates is marked as requiring E2EE.
+    if (app.requireE2ee === true && !data.e2ee) throw new ConclaveError('E2EE_REQUIRED', 'this app requires E2EE');
     const sessionId = crypto.randomUUID();
     const { participant, room } = directory.admit({
       key,
@@ -172,7 +174,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         ...(data.e2eePublicKey ? { e2eePublicKey: data.e2eePublicKey } : {}),
       },
       e2ee: data.e2ee,
-      requireE2ee: data.requireE2ee,
+      requireE2ee: data.requireE2ee || app.requireE2ee === true,
     });
     let media: ParticipantMedia;
     let router: RoomRouter;

@@ -8,7 +8,12 @@ export function registryAppAccess(apps: AppRegistry): AppAccessLookup {
     async access(sdkAppId) {
       try {
         const [record, secretKey] = await Promise.all([apps.get(sdkAppId), apps.getSecretKey(sdkAppId)]);
-        return { sdkAppId, secretKey, privilegeControl: record.advancedPermissionControl };
+        return {
+          sdkAppId,
+          secretKey,
+          privilegeControl: record.advancedPermissionControl,
+          requireE2ee: record.requireE2ee,
+        };
       } catch (error) {
         // An unknown or terminated app is, to the joining client, a UserSig for an app that is not here.
         if (error instanceof ConclaveError && (error.code === 'APP_NOT_FOUND' || error.code === 'APP_TERMINATED')) {

@@ -82,6 +82,7 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
       recording_enabled: col('On-premises recording switch'),
       relay_enabled: col('Relay (CDN) switch'),
       advanced_permission_control: col('Whether PrivateMapKey is required to enter rooms'),
+      require_e2ee: col('Whether every room of the app requires end-to-end encrypted media'),
       secret_key_ciphertext: col('UserSig secret key, AES-256-GCM under the app’s data key', false, {
         category: 'key_material',
         purpose: 'Verifying UserSigs',

@@ -286,4 +286,28 @@ describe('end-to-end encryption support', () => {
     a.client.close();
     bClient.close();
   });
+
+  test('an app that requires E2EE refuses plain entrants and marks its rooms', async () => {
+    const { app, secretKey } = await t.server.stores.apps.create({
+      name: 'secure',
+      region: 'default',
+      requireE2ee: true,
+    });
+    const sign = (userId: string) => t.userSig(userId, { sdkAppId: app.sdkAppId, secretKey });
+    const plain = await SignalTestClient.connect(t.server.url);
+    const refused = await plain.request('join', { sdkAppId: app.sdkAppId, userId: 'p', userSig: sign('p'), roomId: 1 });
+    assert.equal(refused.error?.code, 'E2EE_REQUIRED');
+    assert.equal(t.server.rooms.getRoom({ sdkAppId: app.sdkAppId, roomId: 1 }), undefined);
+    const enc = await SignalTestClient.connect(t.server.url);
+    const ok = await enc.request('join', {
+      sdkAppId: app.sdkAppId,
+      userId: 'e',
+      userSig: sign('e'),
+      roomId: 1,
+      e2ee: true,
+    });
+    assert.equal(ok.ok, true, JSON.stringify(ok.error));
+    assert.equal((ok.data as JoinAnswer).e2eeRequired, true);
+    enc.close();
+  });
 });

@@ -231,12 +231,25 @@ function apiCredentialsAndCallbacks(dialect: Dialect): Migration {
   };
 }
 
+/** Apps may require end-to-end encrypted media in every room (issue 4's room policy, per app). */
+function appE2eePolicy(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable('apps')
+        .addColumn('require_e2ee', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  };
+}
+
 function provider(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: () =>
       Promise.resolve({
         '0001_initial': initial(dialect),
         '0002_api_credentials_callbacks': apiCredentialsAndCallbacks(dialect),
+        '0003_app_e2ee_policy': appE2eePolicy(),
       }),
   };
 }

@@ -19,6 +19,7 @@ export interface AppsTable {
   recording_enabled: Flag;
   relay_enabled: Flag;
   advanced_permission_control: Flag;
+  require_e2ee: Flag;
   /** AES-256-GCM under the app's data key; NULL once shredded. */
   secret_key_ciphertext: Buffer | null;
   callback_url_ciphertext: Buffer | null;
