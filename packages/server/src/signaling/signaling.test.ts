@@ -184,6 +184,25 @@ describe('joining', () => {
   });
 });
 
+describe('token expiry during the session', () => {
+  test('a session ends when its UserSig expires (KICKED_OUT), and the others see it leave', async () => {
+    const watcher = await join('stays', { roomId: 7201 });
+    const c = await SignalTestClient.connect(t.server.url);
+    const answer = await c.request('join', {
+      sdkAppId: t.sdkAppId,
+      userId: 'short',
+      userSig: t.userSig('short', { expireSeconds: 1 }),
+      roomId: 7201,
+    });
+    assert.equal(answer.ok, true);
+    assert.ok((answer.data as JoinAnswer).expiresAt <= Date.now() + 1000);
+    assert.deepEqual(await c.next('kicked'), { reason: 'kick', message: 'the UserSig expired' });
+    assert.equal((await c.closed).code, CloseCode.Kicked);
+    assert.deepEqual(await watcher.client.next('participantLeft'), { userId: 'short', reason: 'removed' });
+    watcher.client.close();
+  });
+});
+
 describe('reconnection', () => {
   test('a dropped participant resumes its session within the grace period', async () => {
     const a = await join('resumer', { roomId: 7005 });
