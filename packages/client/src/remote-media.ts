@@ -12,6 +12,10 @@ import { AudioPlayer, VideoView } from './playback.ts';
 import type { RemoteRoster } from './remote-roster.ts';
 import type { RemoteTrackInfo } from './stats.ts';
 
+/** How often, and how many times in a row, a stream that failed to be received is tried again. */
+const RECEIVE_RETRY_MS = 1000;
+const MAX_RECEIVE_RETRIES = 5;
+
 /** Callbacks into the facade. */
 export interface RemoteMediaHooks {
   onFirstFrame(userId: string, streamType: TRTCStreamType, width: number, height: number): void;
@@ -39,6 +43,9 @@ export class RemoteMedia {
   readonly #volumes = new Map<string, number>();
   #session: MediaSession | undefined;
   #chain: Promise<Map<string, unknown>> = Promise.resolve(new Map());
+  /** Pending retry of streams that failed to be received (e.g. while a rejoin settles), and how many in a row. */
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retries = 0;
 
   constructor(
     roster: RemoteRoster,
@@ -140,6 +147,9 @@ export class RemoteMedia {
 
   /** Stops all playback and forgets every wish (exitRoom, kicked). */
   clear(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#retries = 0;
     for (const wish of this.#videoWishes.values()) wish.view.destroy();
     this.#videoWishes.clear();
     for (const player of this.#audioPlayers.values()) player.destroy();
@@ -199,7 +209,25 @@ export class RemoteMedia {
       }
     }
     this.#render();
+    this.#scheduleRetry(errors.size > 0);
     return errors;
+  }
+
+  /**
+   * A stream that could not be received is tried again a few times: after a reconnection or a media reset the
+   * publisher's side may still be settling, and nothing else would ask again.
+   */
+  #scheduleRetry(failed: boolean): void {
+    if (!failed) {
+      this.#retries = 0;
+      return;
+    }
+    if (this.#retryTimer !== undefined || this.#retries >= MAX_RECEIVE_RETRIES) return;
+    this.#retries++;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.reconcile();
+    }, RECEIVE_RETRY_MS);
   }
 
   /** Points every view and audio player at the current consumers' tracks. */
