@@ -59,3 +59,10 @@ test('an unreadable or non-JSON file is a clear error', () => {
   fs.writeFileSync(file, '{ not json');
   assert.match(configError(() => loadConfig({ env: {}, file })).message, /not valid JSON/);
 });
+
+test('the production example in examples/ is a valid configuration', () => {
+  const file = path.join(import.meta.dirname, '../../../examples/conclave.production.json');
+  const c = loadConfig({ env: {}, file });
+  assert.deepEqual(Object.keys(c.storage.regions ?? {}), ['eu-1', 'ap-1']);
+  assert.equal(c.http.tlsKeyFile, '/etc/conclave/tls/privkey.pem');
+});
