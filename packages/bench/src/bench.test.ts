@@ -22,6 +22,7 @@ const SCENARIO: ScenarioOptions = {
   joinRate: 20,
   durationS: 2,
   simulcast: false,
+  e2ee: false,
 };
 
 let peer: MediaPeer;

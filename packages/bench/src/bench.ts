@@ -7,11 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { measureFloor, type FloorResult } from './floor.ts';
 import { measureJoinRate, type JoinRateResult } from './joins.ts';
-import { ensureMedia } from './media/generate.ts';
+import { clipStats, readClip, type ClipStats } from './media/cbrt.ts';
+import { ensureMedia, type MediaSet, type MediaSlot, type MediaVariant } from './media/generate.ts';
 import { MediaPeer } from './native/media-peer.ts';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './options.ts';
 import { cpuPlotSvg } from './report/plot.ts';
-import { formatReport, ratios } from './report/table.ts';
+import { e2eeCosts, formatReport, ratios } from './report/table.ts';
 import { runScenario, type Progress, type RunResult } from './run.ts';
 import type { ScenarioOptions } from './scenario.ts';
 import { BareMediasoup } from './targets/bare-mediasoup.ts';
@@ -33,8 +34,12 @@ export interface BenchReport {
   options: BenchOptions;
   floor?: FloorResult;
   joins?: JoinRateResult;
+  /** What each clip puts on the wire (RTP, before SRTP), plain and, when used, E2EE. */
+  media: Partial<Record<MediaVariant, Record<MediaSlot, ClipStats>>>;
   runs: RunResult[];
   ratios: ReturnType<typeof ratios>;
+  /** For runs made without and with E2EE (`--compare-e2ee`): what E2EE costs each system. */
+  e2eeCost: ReturnType<typeof e2eeCosts>;
   /** Systems that could not be measured, and why. */
   skipped: { system: SystemName; reason: string }[];
 }
@@ -44,7 +49,8 @@ export async function benchCommand(
   argv: string[],
   progress: Progress = (l) => process.stderr.write(`${l}\n`),
 ): Promise<void> {
-  const [verb, ...rest] = argv[0]?.startsWith('-') || argv[0] === undefined ? ['run', ...argv] : argv;
+  const help = argv[0] === '--help' || argv[0] === '-h';
+  const [verb, ...rest] = !help && (argv[0]?.startsWith('-') || argv[0] === undefined) ? ['run', ...argv] : argv;
   switch (verb) {
     case 'run': {
       const report = await runBench(parseBenchOptions(rest), progress);
@@ -64,13 +70,16 @@ export async function benchCommand(
     case 'floor':
       process.stdout.write(formatReport([], await measureFloor(), undefined));
       return;
-    case 'media':
-      process.stdout.write(`${JSON.stringify(await ensureMedia(), null, 2)}\n`);
+    case 'media': {
+      const media = await ensureMedia({ e2ee: true });
+      process.stdout.write(`${JSON.stringify({ files: media, stats: mediaStats(media) }, null, 2)}\n`);
       return;
+    }
     case '__janus-child':
       return janusChild();
     case 'help':
     case '--help':
+    case '-h':
       process.stdout.write(`${BENCH_USAGE}\n`);
       return;
     default:
@@ -84,25 +93,34 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     machine: machine(),
     startedAt: new Date().toISOString(),
     options,
+    media: {},
     runs: [],
     ratios: [],
+    e2eeCost: [],
     skipped: [],
   };
   progress('preparing media and native programs');
-  const media = await ensureMedia();
+  const media = await ensureMedia({ e2ee: options.e2ee !== 'off' });
+  report.media = mediaStats(media);
   report.floor = await measureFloor();
   progress(`physical floor: ${report.floor.sealSendUs.toFixed(2)} µs/packet`);
-  const scenarios = options.subscribers.map((subscribers) => scenarioOf(options, subscribers));
+  const e2eeRuns = { off: [false], on: [true], compare: [false, true] }[options.e2ee];
+  const scenarios = options.subscribers.flatMap((subscribers) =>
+    e2eeRuns.map((e2ee) => scenarioOf(options, subscribers, e2ee)),
+  );
 
   const peer = await MediaPeer.start(media);
   try {
-    for (const scenario of scenarios) {
+    // Per subscriber count, each system runs plain and E2EE back to back, so drift between runs stays small.
+    for (const subscribers of options.subscribers) {
       for (const system of options.systems.filter((s) => s !== 'janus')) {
-        const sut = await startSystem(system as Exclude<SystemName, 'janus'>, peer, options);
-        try {
-          report.runs.push(await runScenario(sut, peer, scenario, progress));
-        } finally {
-          await sut.close();
+        for (const scenario of scenarios.filter((s) => s.subscribers === subscribers)) {
+          const sut = await startSystem(system as Exclude<SystemName, 'janus'>, peer, options, scenario.e2ee);
+          try {
+            report.runs.push(await runScenario(sut, peer, scenario, progress));
+          } finally {
+            await sut.close();
+          }
         }
       }
     }
@@ -124,11 +142,12 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     );
   }
   report.ratios = ratios(report.runs, report.floor);
+  report.e2eeCost = e2eeCosts(report.runs);
   writeOutputs(report, options);
   return report;
 }
 
-function scenarioOf(o: BenchOptions, subscribers: number): ScenarioOptions {
+function scenarioOf(o: BenchOptions, subscribers: number, e2ee: boolean): ScenarioOptions {
   return {
     scenario: o.scenario,
     publishers: o.publishers,
@@ -136,17 +155,28 @@ function scenarioOf(o: BenchOptions, subscribers: number): ScenarioOptions {
     joinRate: o.joinRate,
     durationS: o.durationS,
     simulcast: o.simulcast,
+    e2ee,
   };
+}
+
+function mediaStats(media: MediaSet): BenchReport['media'] {
+  const stats = (files: Record<MediaSlot, string>): Record<MediaSlot, ClipStats> =>
+    Object.fromEntries(Object.entries(files).map(([slot, file]) => [slot, clipStats(readClip(file))])) as Record<
+      MediaSlot,
+      ClipStats
+    >;
+  return { plain: stats(media.plain), ...(media.e2ee ? { e2ee: stats(media.e2ee) } : {}) };
 }
 
 async function startSystem(
   system: Exclude<SystemName, 'janus'>,
   peer: MediaPeer,
   o: BenchOptions,
+  e2ee: boolean,
 ): Promise<SystemUnderTest> {
-  if (system === 'mediasoup') return BareMediasoup.start({ peer, roomId: ROOM_ID }, PORTS.mediasoup);
+  if (system === 'mediasoup') return BareMediasoup.start({ peer, roomId: ROOM_ID, e2ee }, PORTS.mediasoup);
   const target = await ConclaveTarget.start(
-    { peer, roomId: ROOM_ID },
+    { peer, roomId: ROOM_ID, e2ee },
     { workers: o.workers, ports: PORTS.conclave, scene: o.scenario === 'meeting' ? 'rtc' : 'live' },
   );
   for (let i = 0; i < o.publishers; i++) target.anchors.add(`pub${i}`);
@@ -158,10 +188,11 @@ async function janusChild(): Promise<void> {
   const { JanusTarget } = await import('./targets/janus.ts');
   const { JANUS_NAMESPACE_ADDRESS } = await import('./targets/janus-isolated.ts');
   const job = JSON.parse(process.env.CONCLAVE_BENCH_JANUS_JOB ?? '{"runs":[]}') as { runs: ScenarioOptions[] };
-  const peer = await MediaPeer.start(await ensureMedia(), JANUS_NAMESPACE_ADDRESS);
+  const media = await ensureMedia({ e2ee: job.runs.some((r) => r.e2ee) });
+  const peer = await MediaPeer.start(media, JANUS_NAMESPACE_ADDRESS);
   try {
     for (const scenario of job.runs) {
-      const sut = await JanusTarget.start({ peer, roomId: ROOM_ID }, { min: 43000, max: 43999 });
+      const sut = await JanusTarget.start({ peer, roomId: ROOM_ID, e2ee: scenario.e2ee }, { min: 43000, max: 43999 });
       try {
         const result = await runScenario(sut, peer, scenario, (line) => process.stdout.write(`${line}\n`));
         process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
@@ -181,7 +212,7 @@ function writeOutputs(report: BenchReport, o: BenchOptions): void {
   fs.writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const files = [`${base}.json`];
   if (o.subscribers.length > 1 && report.runs.length > 0) {
-    const title = `${o.scenario}${o.simulcast ? ' (simulcast)' : ''}: server CPU vs subscribers`;
+    const title = `${o.scenario}${o.simulcast ? ' (simulcast)' : ''}${o.e2ee === 'on' ? ' (E2EE)' : ''}: server CPU vs subscribers`;
     fs.writeFileSync(`${base}.svg`, cpuPlotSvg(report.runs, title));
     files.push(`${base}.svg`);
   }

@@ -10,13 +10,18 @@ export const BENCH_USAGE = `conclave bench [run] [options]   load test: Conclave
   --join-rate n     participants admitted per second (default 20)
   --duration s      measured seconds per run after a 2 s warm-up (default 10)
   --simulcast       publish video as three simulcast layers (160x120, 320x240, 640x480)
+  --e2ee            publish end-to-end encrypted media (each frame SFrame-encrypted by the SDK's FrameCrypto)
+  --compare-e2ee    run every scenario twice, without and with E2EE, and report the cost of E2EE
   --systems l       comma list of conclave, mediasoup, janus (default all three)
   --workers n       Conclave media workers (default 1: the other core runs the load)
   --joins n         also measure the join rate with n joins (default 200; 0 to skip)
   --out dir         where the JSON and SVG go (default ./bench-results)
 conclave bench joins [--joins n] [--concurrency n]   join rate only
 conclave bench floor                                  physical floor only
-conclave bench media                                  make the pre-encoded media (ffmpeg) and exit`;
+conclave bench media                                  make the pre-encoded media (ffmpeg), plain and E2EE, and exit`;
+
+/** Which media the publishers send: plain, E2EE, or each scenario once of each. */
+export type E2eeMode = 'off' | 'on' | 'compare';
 
 export interface BenchOptions {
   scenario: ScenarioName;
@@ -25,6 +30,7 @@ export interface BenchOptions {
   joinRate: number;
   durationS: number;
   simulcast: boolean;
+  e2ee: E2eeMode;
   systems: SystemName[];
   workers: number;
   joins: number;
@@ -42,6 +48,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'join-rate': { type: 'string', default: '20' },
       duration: { type: 'string', default: '10' },
       simulcast: { type: 'boolean', default: false },
+      e2ee: { type: 'boolean', default: false },
+      'compare-e2ee': { type: 'boolean', default: false },
       systems: { type: 'string', default: 'conclave,mediasoup,janus' },
       workers: { type: 'string', default: '1' },
       joins: { type: 'string', default: '200' },
@@ -66,6 +74,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     joinRate: count(values['join-rate'], '--join-rate', 1),
     durationS: count(values.duration, '--duration', 1),
     simulcast: values.simulcast,
+    e2ee: values['compare-e2ee'] ? 'compare' : values.e2ee ? 'on' : 'off',
     systems,
     workers: count(values.workers, '--workers', 1),
     joins: count(values.joins, '--joins', 0),

@@ -19,6 +19,8 @@ export interface RunResult {
   /** Packets per second the publishers sent and the receivers got, in the measured window. */
   packetsInPerS: number;
   forwardedPerS: number;
+  /** Mean size of the packets the receivers got (SRTP, as on the wire), bytes. */
+  forwardedPacketBytes: number;
   /** forwarded / (Σ over subscriptions of the publisher's send rate): ≈ 1 without simulcast. */
   fanoutConsistency: number;
   cpu: { label: string; cores: number; rssMiB: number }[];
@@ -96,6 +98,7 @@ export async function runScenario(
   const rx = receiveSids(joined);
   const tx = [...joined.values()].flatMap((p) => p.sendSessions);
   const forwarded = sumDelta(end, start, rx, 'rxPackets');
+  const forwardedBytes = sumDelta(end, start, rx, 'rxBytes');
   const lost = sumDelta(end, start, rx, 'lost');
   const txRateBySid = new Map(tx.map((sid) => [sid, delta(end, start, sid, 'txPackets') / windowS]));
   const expected = [...plan.publishers, ...plan.viewers].reduce(
@@ -128,6 +131,7 @@ export async function runScenario(
     firstPacketMs: spread(firstPacket),
     packetsInPerS: tx.reduce((a, sid) => a + (txRateBySid.get(sid) ?? 0), 0),
     forwardedPerS: forwarded / windowS,
+    forwardedPacketBytes: forwarded > 0 ? forwardedBytes / forwarded : 0,
     fanoutConsistency: expected > 0 ? forwarded / windowS / expected : 0,
     cpu,
     cpuTotalCores: cpuTotal,
@@ -167,7 +171,7 @@ function receiveSids(joined: Map<string, BenchParticipant>): number[] {
   return [...new Set([...joined.values()].flatMap((p) => p.receiveSessions))];
 }
 
-type Counter = 'rxPackets' | 'lost' | 'txPackets';
+type Counter = 'rxPackets' | 'rxBytes' | 'lost' | 'txPackets';
 
 function delta(a: Snapshot, b: Snapshot, sid: number, key: Counter): number {
   return (a.stats.get(sid)?.[key] ?? 0) - (b.stats.get(sid)?.[key] ?? 0);

@@ -14,6 +14,8 @@ export interface ScenarioOptions {
   /** Measured seconds, after the warm-up. */
   durationS: number;
   simulcast: boolean;
+  /** Publishers send E2EE-encrypted media (SFrame); receivers count it as they count plain media. */
+  e2ee: boolean;
 }
 
 export interface PlannedParticipant {

@@ -1,20 +1,38 @@
 /**
  * Pre-encoded media, made once with ffmpeg: VP8 at three sizes (the simulcast layers; the largest is the
  * non-simulcast stream) and Opus. ffmpeg's own RTP packetiser sends each stream to a loopback socket; the
- * packets are kept in a small file ("CBRT": count, loop length, clock rate, then offset/length/bytes per packet)
- * that the media peer replays, paced by the RTP timestamps and looped.
+ * packets are kept in a clip file (cbrt.ts) that the media peer replays, paced by the RTP timestamps and looped.
+ * On request the same clips are also made E2EE-encrypted (e2ee-media.ts), cached beside the plain ones.
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { benchCacheDir } from '../native/build.ts';
+import { readClip, writeClip, type Clip } from './cbrt.ts';
+import { e2eeMediaVersion, encryptClip, MAX_RTP_PACKET_BYTES } from './e2ee-media.ts';
+import type { RtpCodec } from './rtp-frames.ts';
 
 export type MediaSlot = 'audio' | 'videoHigh' | 'videoMid' | 'videoLow';
 
-export const MEDIA_SLOTS: Record<MediaSlot, number> = { audio: 0, videoHigh: 1, videoMid: 2, videoLow: 3 };
+/** Plain media, or the same media as an E2EE client sends it. */
+export type MediaVariant = 'plain' | 'e2ee';
+
+const SLOT_NUMBERS: Record<MediaSlot, number> = { audio: 0, videoHigh: 1, videoMid: 2, videoLow: 3 };
+
+/** The media peer's slot number of a clip: the plain clips in 0–3, their E2EE variants in 4–7. */
+export function mediaSlotNumber(slot: MediaSlot, variant: MediaVariant): number {
+  return SLOT_NUMBERS[slot] + (variant === 'e2ee' ? 4 : 0);
+}
+
+/** Clip files by slot: always the plain ones, the E2EE ones when asked for. */
+export interface MediaSet {
+  plain: Record<MediaSlot, string>;
+  e2ee?: Record<MediaSlot, string>;
+}
 
 interface EncodeSpec {
+  codec: RtpCodec;
   clockRate: number;
   frameUs: number;
   ffmpegArgs: string[];
@@ -24,6 +42,7 @@ const CLIP_SECONDS = 10;
 
 const SPECS: Record<MediaSlot, EncodeSpec> = {
   audio: {
+    codec: 'opus',
     clockRate: 48000,
     frameUs: 20_000,
     ffmpegArgs: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'libopus', '-b:a', '32k'],
@@ -35,6 +54,7 @@ const SPECS: Record<MediaSlot, EncodeSpec> = {
 
 function video(width: number, height: number, bitrate: string): EncodeSpec {
   return {
+    codec: 'vp8',
     clockRate: 90000,
     frameUs: 33_333,
     ffmpegArgs: [
@@ -45,13 +65,32 @@ function video(width: number, height: number, bitrate: string): EncodeSpec {
   };
 }
 
-/** Paths of the media files, generating any that are missing. */
-export async function ensureMedia(dir = path.join(benchCacheDir(), 'media-v1')): Promise<Record<MediaSlot, string>> {
+const SLOTS = Object.keys(SPECS) as MediaSlot[];
+
+function filesIn(dir: string): Record<MediaSlot, string> {
+  return Object.fromEntries(SLOTS.map((s) => [s, path.join(dir, `${s}.cbrt`)])) as Record<MediaSlot, string>;
+}
+
+/** Paths of the media files, generating any that are missing (the E2EE variants only when `e2ee` is set). */
+export async function ensureMedia(options: { e2ee?: boolean; dir?: string } = {}): Promise<MediaSet> {
+  const dir = options.dir ?? path.join(benchCacheDir(), 'media-v1');
   fs.mkdirSync(dir, { recursive: true });
-  const slots = Object.keys(SPECS) as MediaSlot[];
-  const files = Object.fromEntries(slots.map((s) => [s, path.join(dir, `${s}.cbrt`)])) as Record<MediaSlot, string>;
-  await Promise.all(slots.filter((s) => !fs.existsSync(files[s])).map((s) => encode(SPECS[s], files[s])));
-  return files;
+  const plain = filesIn(dir);
+  await Promise.all(SLOTS.filter((s) => !fs.existsSync(plain[s])).map((s) => encode(SPECS[s], plain[s])));
+  if (options.e2ee !== true) return { plain };
+  // Keyed on the E2EE code and the plain clips: a change to either makes new E2EE clips.
+  const e2eeName = `e2ee-${e2eeMediaVersion(SLOTS.map((s) => plain[s]))}`;
+  const e2eeDir = path.join(dir, e2eeName);
+  for (const stale of fs.readdirSync(dir).filter((name) => name.startsWith('e2ee-') && name !== e2eeName)) {
+    fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
+  }
+  fs.mkdirSync(e2eeDir, { recursive: true });
+  const e2ee = filesIn(e2eeDir);
+  for (const slot of SLOTS.filter((s) => !fs.existsSync(e2ee[s]))) {
+    const { clip } = await encryptClip(readClip(plain[slot]), SPECS[slot].codec);
+    writeClip(e2ee[slot], clip);
+  }
+  return { plain, e2ee };
 }
 
 async function encode(spec: EncodeSpec, file: string): Promise<void> {
@@ -65,7 +104,7 @@ async function encode(spec: EncodeSpec, file: string): Promise<void> {
   const args = [
     ...['-hide_banner', '-loglevel', 'error', '-readrate', '20'],
     ...spec.ffmpegArgs,
-    ...['-t', String(CLIP_SECONDS), '-f', 'rtp', `rtp://127.0.0.1:${port}?pkt_size=1200`],
+    ...['-t', String(CLIP_SECONDS), '-f', 'rtp', `rtp://127.0.0.1:${port}?pkt_size=${MAX_RTP_PACKET_BYTES}`],
   ];
   const stderr: Buffer[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -77,25 +116,16 @@ async function encode(spec: EncodeSpec, file: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 200));
   socket.close();
   if (code !== 0 || packets.length === 0) throw new Error(`ffmpeg failed (${code}): ${Buffer.concat(stderr)}`);
-  fs.writeFileSync(`${file}.tmp`, serialise(packets, spec));
-  fs.renameSync(`${file}.tmp`, file);
+  writeClip(file, clipOf(packets, spec));
 }
 
-function serialise(packets: Buffer[], spec: EncodeSpec): Buffer {
+/** Send times from the RTP timestamps, relative to the first packet; one loop lasts up to the last frame's end. */
+function clipOf(packets: Buffer[], spec: EncodeSpec): Clip {
   const ts0 = packets[0]!.readUInt32BE(4);
   const offsets = packets.map((p) => Math.round(((p.readUInt32BE(4) - ts0) >>> 0) * (1e6 / spec.clockRate)));
-  const loopUs = (offsets.at(-1) ?? 0) + spec.frameUs;
-  const header = Buffer.alloc(16);
-  header.write('CBRT', 0);
-  header.writeUInt32LE(packets.length, 4);
-  header.writeUInt32LE(loopUs, 8);
-  header.writeUInt32LE(spec.clockRate, 12);
-  const parts: Buffer[] = [header];
-  packets.forEach((p, i) => {
-    const head = Buffer.alloc(6);
-    head.writeUInt32LE(offsets[i]!, 0);
-    head.writeUInt16LE(p.length, 4);
-    parts.push(head, p);
-  });
-  return Buffer.concat(parts);
+  return {
+    clockRate: spec.clockRate,
+    loopUs: (offsets.at(-1) ?? 0) + spec.frameUs,
+    packets: packets.map((data, i) => ({ offsetUs: offsets[i]!, data })),
+  };
 }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import crypto from 'node:crypto';
 import readline from 'node:readline';
-import { MEDIA_SLOTS, type MediaSlot } from '../media/generate.ts';
+import { mediaSlotNumber, type MediaSet, type MediaSlot, type MediaVariant } from '../media/generate.ts';
 import { ensureNative } from './build.ts';
 
 /** One session's counters, as the peer reports them (times in µs of the monotonic clock). */
@@ -50,6 +50,7 @@ export class MediaPeer {
   readonly #statLines: string[][] = [];
   readonly #errors: string[] = [];
   #nextSid = 0;
+  readonly #variants = new Set<MediaVariant>();
   fingerprint = '';
   /** The address every session binds to. */
   address = '127.0.0.1';
@@ -59,16 +60,25 @@ export class MediaPeer {
     readline.createInterface({ input: child.stdout }).on('line', (line) => this.#onLine(line.split(' ')));
   }
 
-  /** Starts the peer; its sockets bind to `address` (loopback unless inside the Janus namespace). */
-  static async start(media: Record<MediaSlot, string>, address = '127.0.0.1'): Promise<MediaPeer> {
+  /**
+   * Starts the peer with the clips of `media` loaded (the E2EE ones too if given); its sockets bind to `address`
+   * (loopback unless inside the Janus namespace).
+   */
+  static async start(media: MediaSet, address = '127.0.0.1'): Promise<MediaPeer> {
     const binary = await ensureNative('bench-peer');
     const peer = new MediaPeer(spawn(binary, [address], { stdio: ['pipe', 'pipe', 'pipe'] }));
     peer.address = address;
     const [, fingerprint] = await peer.#wait('fingerprint');
     peer.fingerprint = fingerprint ?? '';
-    for (const [slot, file] of Object.entries(media) as [MediaSlot, string][]) {
-      peer.#send(`load ${MEDIA_SLOTS[slot]} ${file}`);
-      await peer.#wait(`loaded ${MEDIA_SLOTS[slot]}`);
+    for (const variant of ['plain', 'e2ee'] as const) {
+      const files = media[variant];
+      if (files === undefined) continue;
+      for (const [slot, file] of Object.entries(files) as [MediaSlot, string][]) {
+        const n = mediaSlotNumber(slot, variant);
+        peer.#send(`load ${n} ${file}`);
+        await peer.#wait(`loaded ${n}`);
+      }
+      peer.#variants.add(variant);
     }
     return peer;
   }
@@ -102,9 +112,11 @@ export class MediaPeer {
     return wait.then(() => undefined);
   }
 
-  /** Publishes a pre-encoded stream on a connected session. */
-  publish(sid: number, slot: MediaSlot, ssrc: number, payloadType: number): void {
-    this.#send(`send ${sid} ${MEDIA_SLOTS[slot]} ${ssrc} ${payloadType}`);
+  /** Publishes a pre-encoded stream on a connected session, plain or E2EE-encrypted. */
+  publish(sid: number, slot: MediaSlot, variant: MediaVariant, ssrc: number, payloadType: number): void {
+    // An unloaded slot would send nothing, silently: a run would measure an idle SFU.
+    if (!this.#variants.has(variant)) throw new Error(`the media peer was started without the ${variant} media`);
+    this.#send(`send ${sid} ${mediaSlotNumber(slot, variant)} ${ssrc} ${payloadType}`);
   }
 
   closeSession(sid: number): void {

@@ -1,4 +1,7 @@
-/** An SVG line chart of server CPU against subscribers, one line per system (no plotting dependency). */
+/**
+ * An SVG line chart of server CPU against subscribers, one line per system (no plotting dependency); runs with
+ * E2EE get a dashed line of their own.
+ */
 import type { RunResult } from '../run.ts';
 
 const COLORS: Record<string, string> = { conclave: '#1f77b4', mediasoup: '#2ca02c', janus: '#d62728' };
@@ -7,7 +10,7 @@ const H = 400;
 const M = { left: 64, right: 150, top: 40, bottom: 52 };
 
 export function cpuPlotSvg(runs: RunResult[], title: string): string {
-  const systems = [...new Set(runs.map((r) => r.system))];
+  const series = [...new Set(runs.map((r) => `${r.system}${r.scenario.e2ee ? ' E2EE' : ''}`))];
   const xs = runs.map((r) => r.scenario.subscribers);
   const ys = runs.map((r) => r.cpuTotalCores * 100);
   const xMax = Math.max(1, ...xs);
@@ -35,17 +38,19 @@ export function cpuPlotSvg(runs: RunResult[], title: string): string {
     `<text x="${(W - M.right + M.left) / 2}" y="${H - 12}" text-anchor="middle">subscribers</text>`,
     `<text transform="translate(16 ${(H - M.bottom + M.top) / 2}) rotate(-90)" text-anchor="middle">server CPU, % of one core</text>`,
   );
-  systems.forEach((system, i) => {
+  series.forEach((name, i) => {
+    const [system = '', e2ee] = name.split(' ');
     const color = COLORS[system] ?? '#555';
+    const dash = e2ee ? ' stroke-dasharray="6 4"' : '';
     const points = runs
-      .filter((r) => r.system === system)
+      .filter((r) => r.system === system && r.scenario.e2ee === (e2ee !== undefined))
       .sort((a, b) => a.scenario.subscribers - b.scenario.subscribers)
       .map((r) => [px(r.scenario.subscribers), py(r.cpuTotalCores * 100)] as const);
     out.push(
-      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => p.join(',')).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${points.map((p) => p.join(',')).join(' ')}"/>`,
       ...points.map(([x, y]) => `<circle cx="${x}" cy="${y}" r="3.5" fill="${color}"/>`),
-      `<line x1="${W - M.right + 16}" x2="${W - M.right + 40}" y1="${M.top + 10 + i * 20}" y2="${M.top + 10 + i * 20}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${W - M.right + 46}" y="${M.top + 14 + i * 20}">${system}</text>`,
+      `<line x1="${W - M.right + 16}" x2="${W - M.right + 40}" y1="${M.top + 10 + i * 20}" y2="${M.top + 10 + i * 20}" stroke="${color}" stroke-width="2"${dash}/>`,
+      `<text x="${W - M.right + 46}" y="${M.top + 14 + i * 20}">${name}</text>`,
     );
   });
   out.push('</svg>');

@@ -11,6 +11,7 @@ import {
   PEER_RTP_CAPABILITIES,
   peerRtpParameters,
   randomSsrc,
+  mediaVariant,
   streamSlots,
   type BenchParticipant,
   type MediaKind,
@@ -65,6 +66,7 @@ export class BareMediasoup implements SystemUnderTest {
     const [send, recv] = await Promise.all([create(), create()]);
     const joinMs = (monotonicUs() - joinStartUs) / 1000;
     const peer = this.#ctx.peer;
+    const variant = mediaVariant(this.#ctx);
     const producers = this.#producers;
     let sendSid: number | undefined;
     let recvSid: number | undefined;
@@ -89,7 +91,7 @@ export class BareMediasoup implements SystemUnderTest {
           });
           producers.set(userId, [...(producers.get(userId) ?? []), producer]);
           slots.forEach((slot, i) =>
-            peer.publish(sendSid!, slot, ssrcs[i]!, producer.rtpParameters.codecs[0]!.payloadType),
+            peer.publish(sendSid!, slot, variant, ssrcs[i]!, producer.rtpParameters.codecs[0]!.payloadType),
           );
         }
       },

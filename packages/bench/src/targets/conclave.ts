@@ -15,6 +15,7 @@ import {
   PEER_RTP_CAPABILITIES,
   peerRtpParameters,
   randomSsrc,
+  mediaVariant,
   streamSlots,
   PAYLOAD_TYPE,
   type BenchParticipant,
@@ -102,7 +103,10 @@ export class ConclaveTarget implements SystemUnderTest {
       scene: this.#scene,
       rtpCapabilities: PEER_RTP_CAPABILITIES,
       sdkVersion: 'conclave-bench',
+      // As the SDK joins with E2EE on; the room's first entrant makes it an E2EE room, which refuses plain joins.
+      ...(this.#ctx.e2ee === true ? { e2ee: true, requireE2ee: true } : {}),
     });
+    if (this.#ctx.e2ee === true && !answer.e2eeRequired) throw new Error('Conclave did not make the room an E2EE room');
     return { client, answer };
   }
 
@@ -113,6 +117,7 @@ export class ConclaveTarget implements SystemUnderTest {
     const joinMs = (monotonicUs() - joinStartUs) / 1000;
     const peer = this.#ctx.peer;
     if (!peer) throw new Error('this Conclave target was started without a media peer (join-rate only)');
+    const variant = mediaVariant(this.#ctx);
     let sendSid: number | undefined;
     let recvSid: number | undefined;
     const connect = (transportId: string) => (dtlsParameters: Record<string, unknown>) =>
@@ -135,7 +140,7 @@ export class ConclaveTarget implements SystemUnderTest {
             streamType: 'main',
             rtpParameters: peerRtpParameters(kind, ssrcs, userId),
           });
-          slots.forEach((slot, i) => peer.publish(sendSid!, slot, ssrcs[i]!, PAYLOAD_TYPE[kind]));
+          slots.forEach((slot, i) => peer.publish(sendSid!, slot, variant, ssrcs[i]!, PAYLOAD_TYPE[kind]));
         }
       },
       async subscribe(publishers: string[]) {

@@ -9,6 +9,7 @@ import { publisherOffer, remoteIce, subscriberAnswer } from './sdp.ts';
 import {
   PAYLOAD_TYPE,
   randomSsrc,
+  mediaVariant,
   streamSlots,
   type BenchParticipant,
   type MediaKind,
@@ -62,6 +63,7 @@ export class JanusTarget implements SystemUnderTest {
     const handle = await this.#session.attach();
     const joinMs = (monotonicUs() - joinStartUs) / 1000;
     const { peer, roomId } = this.#ctx;
+    const variant = mediaVariant(this.#ctx);
     const session = this.#session;
     const feeds = this.#feeds;
     const participant: BenchParticipant = {
@@ -91,7 +93,7 @@ export class JanusTarget implements SystemUnderTest {
         feeds.set(userId, Number(joined.plugindata?.data.id));
         await peer.connect(sid, ice, remoteIce(joined.jsep.sdp), true);
         for (const s of streams)
-          s.slots.forEach((slot, i) => peer.publish(sid, slot, s.ssrcs[i]!, PAYLOAD_TYPE[s.kind]));
+          s.slots.forEach((slot, i) => peer.publish(sid, slot, variant, s.ssrcs[i]!, PAYLOAD_TYPE[s.kind]));
       },
       async subscribe(publishers: string[]) {
         const streams = publishers.flatMap((p) => (feeds.has(p) ? [{ feed: feeds.get(p)! }] : []));

@@ -3,6 +3,7 @@
  * mediasoup router, Janus's videoroom) admits participants, lets them publish pre-encoded streams and subscribe
  * to the others' streams; the scenario runner drives all of them the same way.
  */
+import type { MediaVariant } from '../media/generate.ts';
 import type { MediaPeer } from '../native/media-peer.ts';
 
 export type SystemName = 'conclave' | 'mediasoup' | 'janus';
@@ -45,6 +46,13 @@ export interface TargetContext {
   peer: MediaPeer;
   /** Room identifier used by every participant of a run. */
   roomId: number;
+  /** Publishers send E2EE-encrypted media (and join Conclave as E2EE clients); default false. */
+  e2ee?: boolean;
+}
+
+/** The media a context's publishers send. */
+export function mediaVariant(ctx: Pick<TargetContext, 'e2ee'>): MediaVariant {
+  return ctx.e2ee === true ? 'e2ee' : 'plain';
 }
 
 /** Payload types the media peer uses (the client's choice; SFUs map them). */
