@@ -23,9 +23,12 @@ export interface DeletionReceipt {
   completedAt: number;
 }
 
-/** The hash that identifies an erasure subject in job records and receipts. */
-export function subjectHash(sdkAppId: number, userId: string): string {
-  return crypto.createHash('sha256').update(`${sdkAppId}:${userId}`).digest('hex');
+/**
+ * The pseudonym of an erasure subject in job records and receipts: HMAC-SHA256 under a key derived from the master
+ * key, so guessing userIds and hashing them reveals nothing. The operator can recompute it for a given user.
+ */
+export function subjectHash(subjectKey: Buffer, sdkAppId: number, userId: string): string {
+  return crypto.createHmac('sha256', subjectKey).update(`${sdkAppId}:${userId}`).digest('hex');
 }
 
 const USER_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -44,7 +47,7 @@ export async function eraseUser(
   await region.writer.flush();
 
   const ledger = new JobLedger(region.store, stores.now, options.afterStep);
-  const hash = subjectHash(sdkAppId, userId);
+  const hash = subjectHash(stores.subjectKey, sdkAppId, userId);
   const job =
     (await ledger.findRunning('user_erasure', hash)) ??
     (await ledger.start(

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ConclaveError } from '@conclave/protocol';
 import type { ErrorCode } from '@conclave/protocol';
-import { eraseUser } from '../privacy/erasure.ts';
+import { eraseUser, subjectHash } from '../privacy/erasure.ts';
 import { runRetention } from '../privacy/retention.ts';
 import { DAY_MS } from '../privacy/retention-policy.ts';
 import { makeCommId } from '../telemetry/comm-id.ts';
@@ -388,6 +388,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         callback_deliveries: 1,
       });
       assert.equal((await outbox.log(id, { limit: 10 })).length, 1, "bob's queued callback stays");
+      // The receipt names the subject by a keyed hash: hashing a guessed userId does not find it.
+      assert.equal(receipt.subjectHash, subjectHash(stores.subjectKey, id, 'alice'));
+      assert.notEqual(receipt.subjectHash, crypto.createHash('sha256').update(`${id}:alice`).digest('hex'));
       const left = await region.telemetry.callTimeline({ sdkAppId: id, commId });
       assert.deepEqual(
         left.series.map((s) => s.userId),

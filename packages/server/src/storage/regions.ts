@@ -7,6 +7,7 @@
  * can route every app to its region. Every store carries the same schema; a region's `apps` table stays empty
  * unless it is the control region.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConclaveError } from '@conclave/protocol';
@@ -51,6 +52,11 @@ export interface RegionStores {
   readonly control: RegionStore;
   readonly regionNames: readonly string[];
   readonly now: () => number;
+  /**
+   * Key for pseudonymous subject hashes in privacy job records and deletion receipts, derived from the master key,
+   * so a stored hash cannot be reversed by hashing guessed userIds.
+   */
+  readonly subjectKey: Buffer;
   /** A region by name; unknown → REGION_UNKNOWN. */
   region(name: string): RegionStore;
   /** The region store of an app; unknown app → APP_NOT_FOUND. */
@@ -125,11 +131,16 @@ export async function openRegionStores(
   // An app's region never changes after creation, so the lookup is cached for the life of the process.
   const regionOfApp = new Map<number, string>();
 
+  const subjectKey = Buffer.from(
+    crypto.hkdfSync('sha256', masterKey.key, Buffer.alloc(0), 'conclave/privacy-subject-hash', 32),
+  );
+
   return {
     apps,
     control: controlRegion,
     regionNames: names,
     now,
+    subjectKey,
     region,
     async storeForApp(sdkAppId) {
       let name = regionOfApp.get(sdkAppId);
