@@ -269,7 +269,9 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
       kind: col('retention, app_purge or user_erasure'),
       status: col('running or done'),
       params: col('Job parameters; an erasure’s userId only while the job runs', true),
-      subject_hash: col('SHA-256 of app and userId of an erasure (receipt lookup without keeping the id)'),
+      subject_hash: col(
+        'Keyed hash (HMAC-SHA256, master-derived key) of app and userId of an erasure: receipt lookup without keeping the id',
+      ),
       completed_steps: col('Steps already done (JSON)'),
       counts: col('Rows deleted per table (JSON)'),
       started_at: col('Start time'),
