@@ -7,7 +7,8 @@
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import { ConclaveError } from '@conclave/protocol';
 import type { ApiCredentialRecord } from '../apps/api-credentials.ts';
-import { sdkAppIdParam, sendDataError } from './apps.ts';
+import { sdkAppIdParam } from './apps.ts';
+import { sendHttpError } from './http-errors.ts';
 
 /** The credential operations these routes use (AppRegistry.apiCredentials satisfies it). */
 export interface ApiCredentialAdmin {
@@ -35,7 +36,7 @@ export const apiCredentialRoutes: FastifyPluginAsync<ApiCredentialRoutesOptions>
   app,
   { credentials, requireAdmin },
 ) => {
-  app.setErrorHandler(sendDataError);
+  app.setErrorHandler(sendHttpError);
   app.addHook('preHandler', requireAdmin);
 
   app.post<Params>('/admin/apps/:sdkAppId/api-credentials', async (request, reply) => {

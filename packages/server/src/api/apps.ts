@@ -2,59 +2,13 @@
  * Admin routes of the app registry (the TRTC console's app management). Every route runs the injected
  * `requireAdmin` pre-handler first; responses carrying a secret are marked no-store.
  *   POST /admin/apps · GET /admin/apps · GET /admin/apps/:sdkAppId
- *   POST /admin/apps/:sdkAppId/rotate-key · POST /admin/apps/:sdkAppId/terminate
+ *   PATCH /admin/apps/:sdkAppId · POST /admin/apps/:sdkAppId/rotate-key · POST /admin/apps/:sdkAppId/terminate
+ * The plugin installs the shared error handler (http-errors.ts) in its own scope, so it works standalone too.
  */
-import type {
-  FastifyError,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-} from 'fastify';
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import { ConclaveError } from '@conclave/protocol';
-import type { ErrorCode } from '@conclave/protocol';
 import type { AppCreateInput, AppRecord, AppUpdateInput } from '../apps/app-types.ts';
-
-// HTTP statuses of the data, app and privacy codes. The plugins here and in privacy.ts install this handler in
-// their own scope; the JSON shape is http-server.ts's `{ error: { code, message, details? } }`.
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  APP_NOT_FOUND: 404,
-  APP_TERMINATED: 409,
-  APP_INVALID: 400,
-  APP_KEY_DESTROYED: 410,
-  API_CREDENTIAL_NOT_FOUND: 404,
-  REGION_UNKNOWN: 400,
-  SAMPLE_INVALID: 400,
-  TELEMETRY_RECORD_INVALID: 400,
-  COMM_ID_INVALID: 400,
-  DELETION_REQUEST_INVALID: 400,
-  INVALID_USER_ID: 400,
-  INVALID_SDK_APP_ID: 400,
-  STORE_UNAVAILABLE: 503,
-};
-
-/** HTTP status of a data/app/privacy error code (500 for codes that mean a server fault). */
-export function dataHttpStatus(code: ErrorCode): number {
-  return STATUS[code] ?? 500;
-}
-
-/** Error handler for the apps and privacy plugins. Internal faults are logged and answered without detail. */
-export function sendDataError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConclaveError) {
-    const status = dataHttpStatus(error.code);
-    if (status >= 500) request.log.error({ code: error.code, err: error.message }, 'request failed');
-    return reply.status(status).send({ error: error.toJSON() });
-  }
-  const statusCode = (error as { statusCode?: unknown }).statusCode;
-  const status = typeof statusCode === 'number' ? statusCode : 500;
-  if (status >= 500) request.log.error({ err: error.message }, 'request failed');
-  return reply.status(status).send({
-    error: {
-      code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL',
-      message: status < 500 ? error.message : 'internal error',
-    },
-  });
-}
+import { sendHttpError } from './http-errors.ts';
 
 /** Parses a `:sdkAppId` route parameter. */
 export function sdkAppIdParam(value: string): number {
@@ -82,7 +36,7 @@ export interface AppsRoutesOptions {
 
 /** Fastify plugin: app management routes. Register with `app.register(appsRoutes, { apps, requireAdmin })`. */
 export const appsRoutes: FastifyPluginAsync<AppsRoutesOptions> = async (app, { apps, requireAdmin }) => {
-  app.setErrorHandler(sendDataError);
+  app.setErrorHandler(sendHttpError);
   app.addHook('preHandler', requireAdmin);
 
   app.post<{ Body: AppCreateInput }>('/admin/apps', async (request, reply) => {

@@ -7,7 +7,8 @@ import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { ConclaveError } from '@conclave/protocol';
 import type { DeliveryLogEntry } from '../callbacks/outbox.ts';
-import { sdkAppIdParam, sendDataError } from './apps.ts';
+import { sdkAppIdParam } from './apps.ts';
+import { sendHttpError } from './http-errors.ts';
 
 /** Options of {@link callbackLogRoutes}. */
 export interface CallbackLogRoutesOptions {
@@ -25,7 +26,7 @@ const querySchema = z
 
 /** Fastify plugin: the delivery log route. */
 export const callbackLogRoutes: FastifyPluginAsync<CallbackLogRoutesOptions> = async (app, options) => {
-  app.setErrorHandler(sendDataError);
+  app.setErrorHandler(sendHttpError);
   app.addHook('preHandler', options.requireAdmin);
 
   app.get<{ Params: { sdkAppId: string }; Querystring: Record<string, string> }>(

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import { ConclaveError, userIdSchema } from '@conclave/protocol';
 import { generateUserSig } from '../auth/index.ts';
-import { httpStatusFor } from './http-server.ts';
+import { httpStatusFor } from './http-errors.ts';
 
 /** Lifetime of a dev UserSig: long enough for a day of testing, short enough not to be worth stealing. */
 export const DEV_USERSIG_EXPIRE_SECONDS = 24 * 60 * 60;

@@ -9,7 +9,7 @@ import { DATA_INVENTORY } from '../privacy/inventory.ts';
 import type { DeletionReceipt } from '../privacy/erasure.ts';
 import { DEFAULT_RETENTION } from '../privacy/retention-policy.ts';
 import type { RetentionPolicy } from '../privacy/retention-policy.ts';
-import { sendDataError } from './apps.ts';
+import { sendHttpError } from './http-errors.ts';
 
 /** Options of {@link privacyRoutes}. */
 export interface PrivacyRoutesOptions {
@@ -22,7 +22,7 @@ export interface PrivacyRoutesOptions {
 
 /** Fastify plugin: inventory and deletion routes. */
 export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (app, options) => {
-  app.setErrorHandler(sendDataError);
+  app.setErrorHandler(sendHttpError);
   const inventory = { version: 1, retention: options.retention ?? DEFAULT_RETENTION, tables: DATA_INVENTORY };
 
   app.get('/privacy/inventory', async (_request, reply) =>

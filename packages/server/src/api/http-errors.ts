@@ -1,0 +1,59 @@
+/**
+ * The one mapping from Conclave's error codes to HTTP statuses, and the JSON error reply every HTTP route uses:
+ * `{ error: { code, message, details? } }`. The edge is the only place that knows statuses.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ConclaveError, isErrorCode, type ErrorCode } from '@conclave/protocol';
+
+/** HTTP status for each error code that can reach an HTTP caller; anything else is a 500. */
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  CONFIG_INVALID: 400,
+  INVALID_USER_ID: 400,
+  INVALID_ROOM_ID: 400,
+  INVALID_SDK_APP_ID: 400,
+  USERSIG_MALFORMED: 401,
+  USERSIG_EXPIRED: 401,
+  USERSIG_APP_MISMATCH: 401,
+  USERSIG_USER_MISMATCH: 401,
+  USERSIG_BAD_SIGNATURE: 401,
+  USERSIG_USERBUF_MISMATCH: 401,
+  ADMIN_UNAUTHORIZED: 401,
+  PRIVILEGE_MISSING: 403,
+  APP_NOT_FOUND: 404,
+  API_CREDENTIAL_NOT_FOUND: 404,
+  APP_TERMINATED: 409,
+  APP_KEY_DESTROYED: 410,
+  APP_INVALID: 400,
+  REGION_UNKNOWN: 400,
+  SAMPLE_INVALID: 400,
+  TELEMETRY_RECORD_INVALID: 400,
+  COMM_ID_INVALID: 400,
+  DELETION_REQUEST_INVALID: 400,
+  MEDIA_NO_WORKER: 503,
+  STORE_UNAVAILABLE: 503,
+  SDK_NOT_BUILT: 503,
+};
+
+/** Maps a ConclaveError code to an HTTP status. */
+export function httpStatusFor(code: ErrorCode): number {
+  return HTTP_STATUS[code] ?? 500;
+}
+
+/** Fastify error handler: ConclaveErrors with their status; other faults logged and answered without detail. */
+export function sendHttpError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ConclaveError) {
+    const status = httpStatusFor(error.code);
+    if (status >= 500) request.log.error({ code: error.code, err: error.message }, 'request failed');
+    return reply.status(status).send({ error: error.toJSON() });
+  }
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  const status = typeof statusCode === 'number' ? statusCode : 500;
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  const code = (error as { code?: unknown }).code;
+  return reply.status(status).send({
+    error: {
+      code: isErrorCode(code) ? code : status === 413 ? 'REQUEST_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL',
+      message: status < 500 ? error.message : 'internal error',
+    },
+  });
+}
