@@ -87,6 +87,8 @@ export const ErrorCodes = {
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge
+  BAD_REQUEST: 'The HTTP request is malformed',
+  REQUEST_TOO_LARGE: 'The HTTP request body exceeds the size limit',
   ADMIN_UNAUTHORIZED: 'A valid admin bearer token is required',
   SDK_NOT_BUILT: 'The browser SDK bundle has not been built; run npm run build:client',
   // Generic
