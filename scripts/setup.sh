@@ -15,8 +15,9 @@ t0=$(date +%s)
 
 # 1. Debian packages: the toolchain and libraries the mediasoup worker is built and runs against.
 PKGS=(build-essential pkg-config ninja-build meson python3 libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
-  libabsl-dev flatbuffers-compiler libflatbuffers-dev)
-[ "$WITH_TEST" = 1 ] && PKGS+=(chromium ffmpeg)
+  libabsl-dev flatbuffers-compiler libflatbuffers-dev
+  coturn) # TURN relay: Conclave renders its configuration and runs it itself (turn.spawn), not the system service
+[ "$WITH_TEST" = 1 ] && PKGS+=(chromium ffmpeg iproute2 iptables) # the NAT test builds network namespaces
 [ "$WITH_BENCH" = 1 ] && PKGS+=(ffmpeg janus iproute2)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -25,6 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian enables coturn's system service on install; Conclave runs its own coturn (turn.spawn) on its rendered
+  # configuration, so a system coturn installed just now would only hold port 3478. One set up before is left alone.
+  if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null && systemctl is-enabled coturn >/dev/null 2>&1; then
+    $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true
+  fi
 fi
 t1=$(date +%s)
 
@@ -39,8 +45,10 @@ echo "==> mediasoup worker"
 bash scripts/mediasoup/install-worker.sh
 t3=$(date +%s)
 
-# 4. The browser SDK bundle the server serves.
+# 4. The browser SDK bundle and the operator console the server serves.
 echo "==> browser SDK bundle"
 node scripts/build-client.mjs
+echo "==> operator console bundle"
+node scripts/build-console.mjs
 t4=$(date +%s)
 echo "setup done in $((t4 - t0))s (apt $((t1 - t0))s, npm $((t2 - t1))s, worker $((t3 - t2))s, bundle $((t4 - t3))s)"

@@ -34,7 +34,7 @@ const CHROMIUM_FLAGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-const TEST_PAGE = `<!doctype html>
+const testPage = (createOptions: Record<string, unknown> = {}) => `<!doctype html>
 <html><head><meta charset="utf-8"><title>conclave e2e</title></head>
 <body>
 <div id="local" style="width:320px;height:240px"></div>
@@ -42,7 +42,7 @@ const TEST_PAGE = `<!doctype html>
 <script src="/e2e/trtc.js"></script>
 <script>
   window.log = [];
-  window.t = TRTC.create();
+  window.t = TRTC.create(${JSON.stringify(createOptions)});
   for (const name of Object.values(TRTC.EVENT)) {
     window.t.on(name, (payload) => {
       const entry = { name, at: Date.now() };
@@ -230,8 +230,8 @@ export class ClientPage {
 export interface E2E {
   test: TestServer;
   browser: Browser;
-  /** A new isolated page with the SDK loaded. */
-  newPage(name: string): Promise<ClientPage>;
+  /** A new isolated page with the SDK loaded; `createOptions` go to its `TRTC.create()`. */
+  newPage(name: string, options?: { createOptions?: Record<string, unknown> }): Promise<ClientPage>;
   /** A UserSig of the dev app. */
   userSig(userId: string, options?: Parameters<TestServer['userSig']>[1]): string;
   close(): Promise<void>;
@@ -247,16 +247,28 @@ function buildSdk(): string {
   return fs.readFileSync(path.join(ROOT, 'packages/client/dist/trtc.js'), 'utf8');
 }
 
-/** Starts the server and Chromium; tests must call `close()`. */
-export async function startE2E(): Promise<E2E> {
+/** Starts the server (with `overrides` of its configuration) and Chromium; tests must call `close()`. */
+export async function startE2E(
+  overrides: Parameters<typeof startTestServer>[0] = {},
+  options: {
+    /** Runs Chromium through this executable instead (e.g. a wrapper that enters a network namespace). */
+    executablePath?: string;
+    /** Pages trust the server's self-signed dev certificate (a server bound beyond loopback speaks HTTPS). */
+    ignoreHTTPSErrors?: boolean;
+  } = {},
+): Promise<E2E> {
   if (!fs.existsSync(CHROMIUM))
     throw new Error(`browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   const sdk = buildSdk();
-  const test = await startTestServer();
+  const test = await startTestServer(overrides);
   let browser: Browser;
   try {
     // launch() gives the browser a fresh temporary user-data-dir of its own and deletes it on close.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    browser = await chromium.launch({
+      executablePath: options.executablePath ?? CHROMIUM,
+      // The context option covers page loads; the WebSocket to /signal needs the browser-wide switch.
+      args: options.ignoreHTTPSErrors ? [...CHROMIUM_FLAGS, '--ignore-certificate-errors'] : CHROMIUM_FLAGS,
+    });
   } catch (err) {
     await test.close();
     throw err;
@@ -266,12 +278,16 @@ export async function startE2E(): Promise<E2E> {
     test,
     browser,
     userSig: (userId, options) => test.userSig(userId, options),
-    async newPage(name) {
-      const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    async newPage(name, pageOptions = {}) {
+      const html = testPage(pageOptions.createOptions);
+      const context = await browser.newContext({
+        permissions: ['camera', 'microphone'],
+        ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
+      });
       await context.addInitScript(INIT_SCRIPT);
       await context.route(`${origin}/e2e/**`, (route) => {
         const url = new URL(route.request().url());
-        if (url.pathname === '/e2e/test.html') return route.fulfill({ contentType: 'text/html', body: TEST_PAGE });
+        if (url.pathname === '/e2e/test.html') return route.fulfill({ contentType: 'text/html', body: html });
         if (url.pathname === '/e2e/trtc.js') return route.fulfill({ contentType: 'application/javascript', body: sdk });
         return route.fulfill({ status: 404, body: 'not found' });
       });

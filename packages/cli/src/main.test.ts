@@ -56,3 +56,33 @@ test('outside dev mode the master key is required', () => {
   assert.equal(run.status, 1);
   assert.match(run.stderr, /CONFIG_INVALID: security\.masterKey \(CONCLAVE_MASTER_KEY\) is required outside dev mode/);
 });
+
+test('conclave audit verify exits 0 on an intact log and 1 naming the record once one is edited', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-cli-audit-'));
+  const env = { CONCLAVE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'), CONCLAVE_DATA_DIR: dataDir };
+  const empty = conclave(['audit', 'verify'], env);
+  assert.equal(empty.status, 0, empty.stderr);
+  assert.match(empty.stdout, /audit log ok: 0 records/);
+  // Write records through the real log (same master key → same checkpoint key), then edit one with SQL.
+  const { default: Database } = await import('better-sqlite3');
+  const { openStore } = await import('../../server/src/storage/store.ts');
+  const { AuditLog } = await import('../../server/src/audit/audit-log.ts');
+  const { sampleEntry } = await import('../../server/src/audit/audit-contract.ts');
+  const { pino } = await import('pino');
+  const file = path.join(dataDir, 'conclave.db');
+  const store = await openStore({ driver: 'sqlite', path: file }, { name: 'cli', logger: pino({ level: 'silent' }) });
+  const audit = new AuditLog({ store, masterKey: Buffer.alloc(32, 9), logger: pino({ level: 'silent' }) });
+  for (let i = 0; i < 4; i++) await audit.append(sampleEntry(i));
+  await audit.checkpoint();
+  await store.close();
+  const ok = conclave(['audit', 'verify'], env);
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /audit log ok: 4 records, 1 signed checkpoints/);
+  const db = new Database(file);
+  db.prepare("UPDATE audit_records SET result = 'ok' WHERE seq = 1").run();
+  db.close();
+  const bad = conclave(['audit', 'verify'], env);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout, /FAILED verification at record 1 \(edited\)/);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});

@@ -11,9 +11,22 @@ commands:
   conclave app create|list|rotate-key|terminate ...
   conclave app api-key create|list|revoke <sdkAppId> ...
                  manages apps and their Cloud API credentials in the configured stores (same configuration as the server)
+  conclave audit verify|list|checkpoint ...
+                 verifies and lists the tamper-evident audit log in the configured control store (exit 1 on a problem)
+  conclave operator create --email E --role owner|admin|support|auditor [--password-stdin]
+  conclave operator list
+                 creates (prints a generated password once) and lists console operators in the control store
+  conclave turn-config
+                 prints the turnserver.conf for a production coturn from the configuration (turn.*, TLS files)
   conclave bench [--scenario livestream|meeting|audio-room] [--subscribers 1,10,25,50] [--duration s] ...
                  load generator and side-by-side benchmark (Conclave, bare mediasoup, Janus); see docs/benchmarks.md
 `;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -34,6 +47,45 @@ async function main(argv: string[]): Promise<void> {
       } finally {
         await stores.close();
       }
+      return;
+    }
+    case 'audit': {
+      const [{ auditCommand }, server] = await Promise.all([import('./commands/audit.ts'), import('@conclave/server')]);
+      const config = server.loadConfig();
+      const log = server.createLogger('warn');
+      const stores = await server.openConfiguredStores(config, log);
+      const audit = server.openAuditLog(config, stores, log);
+      try {
+        const { output, exitCode } = await auditCommand(rest, { audit });
+        process.stdout.write(`${output}\n`);
+        process.exitCode = exitCode;
+      } finally {
+        await audit.close();
+        await stores.close();
+      }
+      return;
+    }
+    case 'operator': {
+      const [{ operatorCommand }, server] = await Promise.all([
+        import('./commands/operator.ts'),
+        import('@conclave/server'),
+      ]);
+      const config = server.loadConfig();
+      const log = server.createLogger('warn');
+      const stores = await server.openConfiguredStores(config, log);
+      const audit = server.openAuditLog(config, stores, log);
+      try {
+        const operators = server.openOperatorAccounts(config, stores);
+        process.stdout.write(`${await operatorCommand(rest, { operators, audit, readStdin })}\n`);
+      } finally {
+        await audit.close();
+        await stores.close();
+      }
+      return;
+    }
+    case 'turn-config': {
+      const server = await import('@conclave/server');
+      process.stdout.write(await server.turnserverConf(server.loadConfig()));
       return;
     }
     case 'bench': {

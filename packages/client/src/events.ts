@@ -23,6 +23,8 @@ export const EVENT = {
   SCREEN_SHARE_STOPPED: 'screen-share-stopped',
   DEVICE_CHANGED: 'device-changed',
   FIRST_VIDEO_FRAME: 'first-video-frame',
+  /** A shown video's resolution changed after its first frame (`userId` '' is the local preview). */
+  VIDEO_SIZE_CHANGED: 'video-size-changed',
   /** Conclave: end-to-end encryption turned on (after entering) or off (after leaving). */
   E2EE_STATE_CHANGED: 'e2ee-state-changed',
   /** Conclave: a media key changed — the local sender key (`userId` '') or a remote sender's (managed mode). */
@@ -31,6 +33,13 @@ export const EVENT = {
   E2EE_DECRYPTION_FAILED: 'e2ee-decryption-failed',
   /** Conclave: the room security code changed (managed mode: someone joined or left). */
   E2EE_SECURITY_CODE_CHANGED: 'e2ee-security-code-changed',
+  /**
+   * Conclave (managed mode): a participant already present was announced with another public key. The new
+   * key is refused (that participant cannot read us, nor we it) until `acceptE2eePeerKey(userId, newFingerprint)`.
+   */
+  E2EE_PEER_KEY_CHANGED: 'e2ee-peer-key-changed',
+  /** Conclave (managed mode): `e2ee.verifyPeerKey` refused a participant's key; it gets no media key. */
+  E2EE_PEER_KEY_REFUSED: 'e2ee-peer-key-refused',
 } as const;
 
 /** Local or remote audio/video statistics of one stream. */
@@ -107,6 +116,22 @@ export interface E2eeKeyChanged {
   keyId?: string;
 }
 
+/** A participant the local media key is sealed to (managed mode), with its key's fingerprint. */
+export interface E2eeKeyHolder {
+  userId: string;
+  /** Lowercase hex SHA-256 of the participant's session public key. */
+  fingerprint: string;
+}
+
+/** The `E2EE_PEER_KEY_CHANGED` payload. */
+export interface E2eePeerKeyChanged {
+  userId: string;
+  /** The key still in use for `userId`. */
+  oldFingerprint: string;
+  /** The refused key; pass it to `acceptE2eePeerKey` to switch. */
+  newFingerprint: string;
+}
+
 /** Payloads of every event, by name. */
 export interface TRTCEventPayloads {
   [EVENT.ERROR]: RtcError;
@@ -128,12 +153,16 @@ export interface TRTCEventPayloads {
   [EVENT.DEVICE_CHANGED]: DeviceChanged;
   /** `userId` '' is the local preview. */
   [EVENT.FIRST_VIDEO_FRAME]: { userId: string; streamType: TRTCStreamType; width: number; height: number };
+  /** `userId` '' is the local preview. */
+  [EVENT.VIDEO_SIZE_CHANGED]: { userId: string; streamType: TRTCStreamType; newWidth: number; newHeight: number };
   [EVENT.E2EE_STATE_CHANGED]: E2eeStateChanged;
   [EVENT.E2EE_KEY_CHANGED]: E2eeKeyChanged;
   /** `count`: frames of `userId` dropped since the previous report (reports come every 2 s while it lasts). */
   [EVENT.E2EE_DECRYPTION_FAILED]: { userId: string; count: number };
   /** `code`: 30 digits in 6 groups; identical on every screen when nobody is in the middle. */
-  [EVENT.E2EE_SECURITY_CODE_CHANGED]: { code: string };
+  [EVENT.E2EE_SECURITY_CODE_CHANGED]: { code: string; keyHolders: E2eeKeyHolder[] };
+  [EVENT.E2EE_PEER_KEY_CHANGED]: E2eePeerKeyChanged;
+  [EVENT.E2EE_PEER_KEY_REFUSED]: { userId: string; fingerprint: string };
 }
 
 /** An event name. */

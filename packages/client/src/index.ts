@@ -26,6 +26,8 @@ export {
   type DeviceChanged,
   type E2eeStateChanged,
   type E2eeKeyChanged,
+  type E2eeKeyHolder,
+  type E2eePeerKeyChanged,
 } from './events.ts';
 export { TYPE, type ConnectionState, type TRTCRole, type TRTCScene, type TRTCStreamType } from './constants.ts';
 export { LOG_LEVEL, type LogLevel } from './logger.ts';
@@ -40,4 +42,5 @@ export type {
   CustomMessage,
   ViewTarget,
   E2eeOptions,
+  ManagedE2eeOptions,
 } from './options.ts';

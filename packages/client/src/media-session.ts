@@ -64,6 +64,12 @@ export type MediaSessionEvents = {
   connectionState: [direction: 'send' | 'recv', state: string];
 };
 
+/** How the transports reach the SFU. */
+export interface MediaNetworkOptions {
+  /** `'relay'`: only through the TURN servers of the join answer (tests of restrictive networks). */
+  iceTransportPolicy?: 'all' | 'relay';
+}
+
 /** Device + transports + producers + consumers of one session. */
 export class MediaSession extends Emitter<MediaSessionEvents> {
   readonly device: Device;
@@ -74,6 +80,8 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   readonly #producers = new Map<PublishSlot, ms.Producer>();
   readonly #consumers = new Map<string, RemoteConsumer>();
   readonly #encryption: MediaEncryption | undefined;
+  /** Whether the server's receive transport offers the idle data channel of `connectReceiver`. */
+  readonly #receiverHasDataChannel: boolean;
   #closed = false;
 
   private constructor(
@@ -82,15 +90,26 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     request: Requester,
     log: Logger,
     encryption: MediaEncryption | undefined,
+    network: MediaNetworkOptions,
   ) {
     super();
     this.device = device;
     this.#request = request;
     this.#log = log;
     this.#encryption = encryption;
-    const additionalSettings = encryption?.peerConnectionSettings;
-    this.sendTransport = device.createSendTransport({ ...transportOptions(answer.sendTransport), additionalSettings });
-    this.recvTransport = device.createRecvTransport({ ...transportOptions(answer.recvTransport), additionalSettings });
+    this.#receiverHasDataChannel = answer.recvTransport.sctpParameters !== undefined;
+    // TURN relays from the join answer reach the SFU from networks that cannot reach it directly.
+    const common = {
+      additionalSettings: encryption?.peerConnectionSettings,
+      iceServers: (answer.iceServers ?? []).map((s) => ({
+        urls: s.urls,
+        username: s.username,
+        credential: s.credential,
+      })),
+      iceTransportPolicy: network.iceTransportPolicy ?? 'all',
+    };
+    this.sendTransport = device.createSendTransport({ ...transportOptions(answer.sendTransport), ...common });
+    this.recvTransport = device.createRecvTransport({ ...transportOptions(answer.recvTransport), ...common });
     for (const transport of [this.sendTransport, this.recvTransport]) this.#wireTransport(transport);
   }
 
@@ -104,6 +123,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     request: Requester,
     log: Logger,
     encryption?: MediaEncryption,
+    network: MediaNetworkOptions = {},
   ): Promise<MediaSession> {
     const device = new Device();
     const routerCaps = answer.routerRtpCapabilities as unknown as ms.RtpCapabilities;
@@ -111,7 +131,31 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     await request('setRtpCapabilities', {
       rtpCapabilities: device.rtpCapabilities as unknown as Record<string, unknown>,
     });
-    return new MediaSession(device, answer, request, log, encryption);
+    const session = new MediaSession(device, answer, request, log, encryption, network);
+    void session.#connectReceiver();
+    return session;
+  }
+
+  /**
+   * Opens the idle data channel of the receive transport now, so its ICE and DTLS are done before the first
+   * remote stream arrives (otherwise the first consume waits for them). Best effort: media works without it.
+   */
+  async #connectReceiver(): Promise<void> {
+    if (!this.#receiverHasDataChannel) return;
+    try {
+      const idle = await this.#request('connectReceiver', {});
+      if (this.#closed) return;
+      const channel = await this.recvTransport.consumeData({
+        id: idle.dataConsumerId,
+        dataProducerId: idle.dataProducerId,
+        sctpStreamParameters: idle.sctpStreamParameters as unknown as ms.SctpStreamParameters,
+        label: idle.label,
+        protocol: idle.protocol,
+      });
+      if (this.#closed) channel.close();
+    } catch (err) {
+      this.#log.debug('receive transport not connected early', { error: String(err) });
+    }
   }
 
   /** Whether the transports are the ones of `answer` (a resume that kept the server-side session). */
@@ -331,5 +375,6 @@ function transportOptions(t: TransportOptions): ms.TransportOptions {
     iceParameters: t.iceParameters as unknown as ms.IceParameters,
     iceCandidates: t.iceCandidates as unknown as ms.IceCandidate[],
     dtlsParameters: t.dtlsParameters as unknown as ms.DtlsParameters,
+    ...(t.sctpParameters ? { sctpParameters: t.sctpParameters as unknown as ms.SctpParameters } : {}),
   };
 }

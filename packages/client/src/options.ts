@@ -9,6 +9,16 @@ export interface CreateOptions {
    * Defaults to the page's own origin.
    */
   server?: string;
+  /**
+   * Allow plain `ws://`/`http://` to a server that is not loopback (default false: such a server is refused
+   * with 5000). Loopback (127.0.0.0/8, ::1, localhost) may always use `ws://`.
+   */
+  allowInsecureTransport?: boolean;
+  /**
+   * Conclave extension, for tests (TRTC's SDK has no such switch): `'relay'` makes the browser use only the
+   * TURN relays the server offers, as on a network that reaches nothing else. Default `'all'`.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 /** `trtc.enterRoom(options)`. */
@@ -39,7 +49,19 @@ export interface EnterRoomOptions {
 }
 
 /** `enterRoom({ e2ee })`: where the media keys come from. */
-export type E2eeOptions = { mode: 'shared'; secret: string } | { mode: 'managed' };
+export type E2eeOptions = { mode: 'shared'; secret: string } | ManagedE2eeOptions;
+
+/** `enterRoom({ e2ee: { mode: 'managed' } })`. */
+export interface ManagedE2eeOptions {
+  mode: 'managed';
+  /**
+   * Approves a participant's session public key (base64, as the server announces it) before this
+   * participant's media key is sealed to it — e.g. check a signature your backend made over
+   * (userId, publicKey), as it makes UserSigs. Return false (or throw) to refuse: that participant then
+   * gets no key (`E2EE_PEER_KEY_REFUSED`). Without it, every announced key is accepted once per presence.
+   */
+  verifyPeerKey?: (userId: string, publicKey: string) => boolean | Promise<boolean>;
+}
 
 /** An element id or the element the SDK renders a `<video>` into. */
 export type ViewTarget = string | HTMLElement | null;

@@ -104,3 +104,13 @@ test('volume is 0..100', () => {
     5000,
   );
 });
+
+test('e2ee.verifyPeerKey must be a function', () => {
+  const verifyPeerKey = (): boolean => true;
+  assert.equal(parseEnterRoomOptions({ ...base, e2ee: { mode: 'managed', verifyPeerKey } }).e2ee?.mode, 'managed');
+  const bad = { ...base, e2ee: { mode: 'managed', verifyPeerKey: 'yes' } } as unknown as EnterRoomOptions;
+  assert.equal(
+    code(() => parseEnterRoomOptions(bad)),
+    5000,
+  );
+});

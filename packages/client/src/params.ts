@@ -37,7 +37,13 @@ function parseE2ee(fn: string, e2ee: unknown): E2eeOptions | undefined {
   if (e2ee === undefined) return undefined;
   if (!isObject(e2ee))
     throw RtcError.invalidParameter(fn, "e2ee must be { mode: 'shared', secret } or { mode: 'managed' }");
-  if (e2ee['mode'] === 'managed') return { mode: 'managed' };
+  if (e2ee['mode'] === 'managed') {
+    const verifyPeerKey = e2ee['verifyPeerKey'];
+    if (verifyPeerKey === undefined) return { mode: 'managed' };
+    if (typeof verifyPeerKey !== 'function')
+      throw RtcError.invalidParameter(fn, 'e2ee.verifyPeerKey must be a function');
+    return { mode: 'managed', verifyPeerKey: verifyPeerKey as (userId: string, publicKey: string) => boolean };
+  }
   if (e2ee['mode'] === 'shared') return { mode: 'shared', secret: parseE2eeSecret(fn, e2ee['secret']) };
   throw RtcError.invalidParameter(fn, "e2ee.mode must be 'shared' or 'managed'");
 }

@@ -9,6 +9,8 @@ export interface VideoViewOptions {
   fillMode?: 'contain' | 'cover' | 'fill';
   /** Called once per attached track when its first frame is rendered. */
   onFirstFrame?: (width: number, height: number) => void;
+  /** Called when the shown video's size changes after its first frame (VIDEO_SIZE_CHANGED). */
+  onSizeChanged?: (width: number, height: number) => void;
 }
 
 /** A `<video>` element the SDK owns, attached to a view container (or detached, still decoding). */
@@ -16,10 +18,13 @@ export class VideoView {
   readonly element: HTMLVideoElement;
   #track: MediaStreamTrack | null = null;
   readonly #options: VideoViewOptions;
+  /** The size last reported (first frame or a change), per attached track. */
+  #size: { width: number; height: number } | undefined;
 
   constructor(options: VideoViewOptions = {}) {
     this.#options = options;
     const video = document.createElement('video');
+    video.addEventListener('resize', () => this.#onResize());
     video.autoplay = true;
     video.muted = true;
     video.playsInline = true;
@@ -45,6 +50,7 @@ export class VideoView {
   setTrack(track: MediaStreamTrack | null): void {
     if (track === this.#track) return;
     this.#track = track;
+    this.#size = undefined;
     this.element.srcObject = track ? new MediaStream([track]) : null;
     if (!track) return;
     void this.element.play().catch(() => undefined);
@@ -73,11 +79,21 @@ export class VideoView {
   #watchFirstFrame(track: MediaStreamTrack): void {
     const report = () => {
       if (this.#track !== track) return;
+      this.#size = { width: this.element.videoWidth, height: this.element.videoHeight };
       this.#options.onFirstFrame?.(this.element.videoWidth, this.element.videoHeight);
     };
     const video = this.element as HTMLVideoElement & { requestVideoFrameCallback?: (cb: () => void) => number };
     if (typeof video.requestVideoFrameCallback === 'function') video.requestVideoFrameCallback(report);
     else video.addEventListener('loadeddata', report, { once: true });
+  }
+
+  #onResize(): void {
+    const { videoWidth: width, videoHeight: height } = this.element;
+    // Before the first frame the size is part of FIRST_VIDEO_FRAME; a 0×0 size is no picture yet.
+    if (!this.#size || width === 0 || height === 0) return;
+    if (this.#size.width === width && this.#size.height === height) return;
+    this.#size = { width, height };
+    this.#options.onSizeChanged?.(width, height);
   }
 }
 

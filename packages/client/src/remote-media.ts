@@ -12,13 +12,18 @@ import { AudioPlayer, VideoView } from './playback.ts';
 import type { RemoteRoster } from './remote-roster.ts';
 import type { RemoteTrackInfo } from './stats.ts';
 
-/** How often, and how many times in a row, a stream that failed to be received is tried again. */
+/**
+ * A stream that failed to be received is tried again after 1 s, then twice as long each time up to 8 s, at
+ * most 8 times in a row (about 45 s: a server replacing a crashed media worker under load may need that long).
+ */
 const RECEIVE_RETRY_MS = 1000;
-const MAX_RECEIVE_RETRIES = 5;
+const RECEIVE_RETRY_MAX_MS = 8000;
+const MAX_RECEIVE_RETRIES = 8;
 
 /** Callbacks into the facade. */
 export interface RemoteMediaHooks {
   onFirstFrame(userId: string, streamType: TRTCStreamType, width: number, height: number): void;
+  onSizeChanged(userId: string, streamType: TRTCStreamType, width: number, height: number): void;
   onAutoplayFailed(userId: string): void;
 }
 
@@ -76,7 +81,10 @@ export class RemoteMedia {
     const key: WishKey = `${userId}|${streamType}`;
     let wish = this.#videoWishes.get(key);
     if (!wish) {
-      const videoView = new VideoView({ onFirstFrame: (w, h) => this.#hooks.onFirstFrame(userId, streamType, w, h) });
+      const videoView = new VideoView({
+        onFirstFrame: (w, h) => this.#hooks.onFirstFrame(userId, streamType, w, h),
+        onSizeChanged: (w, h) => this.#hooks.onSizeChanged(userId, streamType, w, h),
+      });
       wish = { view: videoView, small };
       this.#videoWishes.set(key, wish);
     }
@@ -191,23 +199,31 @@ export class RemoteMedia {
       if (!stream) session.dropConsumer(producerId);
       else if (!this.#wanted(stream)) await session.unconsume(producerId);
     }
+    // All at once: the requests overlap and mediasoup-client negotiates consumers created together in one
+    // SDP exchange, so a meeting's first pictures do not queue behind each other's round trips.
+    const tasks: Promise<void>[] = [];
     for (const stream of streams.values()) {
       const wanted = this.#wanted(stream);
       if (!wanted || session.closed) continue;
-      try {
-        const existing = session.consumers.get(stream.producerId);
-        if (!existing) await session.consume(stream, wanted.small);
-        else if (existing.small !== wanted.small) await session.setConsumerLayer(stream.producerId, wanted.small);
-      } catch (err) {
-        errors.set(stream.producerId, err);
-        this.#log.warn('cannot receive a remote stream', {
-          userId: stream.userId,
-          kind: stream.kind,
-          streamType: stream.streamType,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
+      const existing = session.consumers.get(stream.producerId);
+      const task = !existing
+        ? session.consume(stream, wanted.small).then(() => this.#render())
+        : existing.small !== wanted.small
+          ? session.setConsumerLayer(stream.producerId, wanted.small)
+          : undefined;
+      tasks.push(
+        (task ?? Promise.resolve()).catch((err: unknown) => {
+          errors.set(stream.producerId, err);
+          this.#log.warn('cannot receive a remote stream', {
+            userId: stream.userId,
+            kind: stream.kind,
+            streamType: stream.streamType,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }),
+      );
     }
+    await Promise.all(tasks);
     this.#render();
     this.#scheduleRetry(errors.size > 0);
     return errors;
@@ -223,11 +239,12 @@ export class RemoteMedia {
       return;
     }
     if (this.#retryTimer !== undefined || this.#retries >= MAX_RECEIVE_RETRIES) return;
+    const delay = Math.min(RECEIVE_RETRY_MS * 2 ** this.#retries, RECEIVE_RETRY_MAX_MS);
     this.#retries++;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       void this.reconcile();
-    }, RECEIVE_RETRY_MS);
+    }, delay);
   }
 
   /** Points every view and audio player at the current consumers' tracks. */

@@ -13,6 +13,7 @@ import {
   e2eeCodecOf,
   e2eeSupport,
   KeyDistributor,
+  keyFingerprint,
   managedKeysSupported,
   SharedKeyProvider,
   type E2eeCodec,
@@ -23,6 +24,7 @@ import {
   type WorkerRequest,
 } from './e2ee/index.ts';
 import { RtcError } from './errors.ts';
+import type { E2eeKeyHolder, E2eePeerKeyChanged } from './events.ts';
 import type { Logger } from './logger.ts';
 import type { MediaEncryption } from './media-session.ts';
 import type { E2eeOptions } from './options.ts';
@@ -54,8 +56,12 @@ export interface RoomE2eeHooks {
   onKeyChanged(userId: string, keyId: string | undefined): void;
   /** Frames of `userId` were dropped because they did not decrypt. */
   onDecryptionFailed(userId: string, count: number): void;
-  /** The managed-mode security code changed. */
-  onSecurityCodeChanged(code: string): void;
+  /** The managed-mode security code changed (it covers exactly `keyHolders` and the local key). */
+  onSecurityCodeChanged(code: string, keyHolders: E2eeKeyHolder[]): void;
+  /** Managed mode: a present participant was announced with another key, which was refused. */
+  onPeerKeyChanged(change: E2eePeerKeyChanged): void;
+  /** Managed mode: `verifyPeerKey` refused a participant's key. */
+  onPeerKeyRefused(userId: string, fingerprint: string): void;
 }
 
 /** What {@link RoomE2ee.create} needs. */
@@ -94,6 +100,8 @@ export class RoomE2ee implements MediaEncryption {
   readonly #unsubscribe: () => void;
   /** Managed mode: the participants whose public keys the distributor knows. */
   readonly #peers = new Set<string>();
+  /** Managed mode: keys refused as changes, by userId, until accepted or the participant leaves. */
+  readonly #changedKeys = new Map<string, { publicKey: Uint8Array; fingerprint: string }>();
   #securityCode: string | undefined;
   #codeChain: Promise<void> = Promise.resolve();
   #closed = false;
@@ -148,6 +156,18 @@ export class RoomE2ee implements MediaEncryption {
             if (room) void room.#relay(to, bytesToBase64(blob));
           },
           onError: (error, from) => ctx.log.warn('unusable E2EE key message', { from, code: error.code }),
+          ...(options.verifyPeerKey && { verifyPeerKey: verifier(options.verifyPeerKey) }),
+          onPeerKeyChanged: (userId, current, announced) => {
+            if (room) void room.#onPeerKeyChanged(userId, current, announced);
+          },
+          onPeerKeyRefused: (userId, publicKey) =>
+            void keyFingerprint(publicKey).then((fingerprint) => {
+              ctx.log.warn('E2EE public key refused by verifyPeerKey', { userId });
+              if (room && !room.#closed) ctx.hooks.onPeerKeyRefused(userId, fingerprint);
+            }),
+          onKeyHoldersChanged: () => {
+            if (room) room.#refreshSecurityCode();
+          },
         });
       }
       room = new RoomE2ee(ctx, provider, support, worker);
@@ -216,6 +236,7 @@ export class RoomE2ee implements MediaEncryption {
   /** A participant left: forget its keys; managed mode rotates the local sender key (within 2 s). */
   handleParticipantLeft(userId: string): void {
     if (this.#managed) {
+      this.#changedKeys.delete(userId);
       if (!this.#peers.delete(userId)) return;
       this.#managed.handleParticipantLeft(userId);
       this.#refreshSecurityCode();
@@ -250,6 +271,30 @@ export class RoomE2ee implements MediaEncryption {
     if (!managed) throw RtcError.invalidOperation('getSecurityCode', 'security codes exist in managed E2EE mode only');
     await managed.idle();
     return managed.securityCode();
+  }
+
+  /** Managed mode: who holds the local media key now, with their keys' fingerprints. Throws 5100 in shared mode. */
+  async keyHolders(): Promise<E2eeKeyHolder[]> {
+    const managed = this.#managed;
+    if (!managed) throw RtcError.invalidOperation('getE2eeKeyHolders', 'key holders exist in managed E2EE mode only');
+    await managed.idle();
+    return holdersOf(managed);
+  }
+
+  /**
+   * Managed mode: accepts the key announced in `E2EE_PEER_KEY_CHANGED` for `userId` (the old key is treated
+   * as having left: the local sender key is renewed). Throws 5000 when no such change is pending.
+   */
+  async acceptPeerKey(userId: string, fingerprint: string): Promise<void> {
+    const fn = 'acceptE2eePeerKey';
+    const managed = this.#managed;
+    if (!managed) throw RtcError.invalidOperation(fn, 'peer keys exist in managed E2EE mode only');
+    const change = this.#changedKeys.get(userId);
+    if (change === undefined || change.fingerprint !== fingerprint)
+      throw RtcError.invalidParameter(fn, `no refused key ${fingerprint} is pending for ${userId}`);
+    this.#changedKeys.delete(userId);
+    this.#ctx.log.info('E2EE peer key change accepted', { userId });
+    await managed.acceptPeerKey(userId, change.publicKey);
   }
 
   /** Stops the worker and forgets every key. */
@@ -322,19 +367,46 @@ export class RoomE2ee implements MediaEncryption {
     }
   }
 
+  async #onPeerKeyChanged(userId: string, current: Uint8Array, announced: Uint8Array): Promise<void> {
+    const [oldFingerprint, newFingerprint] = await Promise.all([keyFingerprint(current), keyFingerprint(announced)]);
+    if (this.#closed) return;
+    if (this.#changedKeys.get(userId)?.fingerprint === newFingerprint) return; // announced again: said already
+    this.#changedKeys.set(userId, { publicKey: announced, fingerprint: newFingerprint });
+    this.#ctx.log.warn('E2EE public key of a present participant changed; refused', { userId });
+    this.#ctx.hooks.onPeerKeyChanged({ userId, oldFingerprint, newFingerprint });
+  }
+
   /** Recomputes the security code after the distributor has taken in every change, in order. */
   #refreshSecurityCode(): void {
     this.#codeChain = this.#codeChain.then(async () => {
-      if (this.#closed) return;
-      const code = await this.securityCode();
+      const managed = this.#managed;
+      if (this.#closed || !managed) return;
+      await managed.idle();
+      const [code, holders] = await Promise.all([managed.securityCode(), holdersOf(managed)]);
       if (this.#closed || code === this.#securityCode) return;
       this.#securityCode = code;
-      this.#ctx.hooks.onSecurityCodeChanged(code);
+      this.#ctx.hooks.onSecurityCodeChanged(code, holders);
     });
     this.#codeChain = this.#codeChain.catch((err: unknown) =>
       this.#ctx.log.warn('security code not computed', { error: String(err) }),
     );
   }
+}
+
+/** The distributor's key holders with fingerprints. */
+async function holdersOf(managed: KeyDistributor): Promise<E2eeKeyHolder[]> {
+  return Promise.all(
+    managed
+      .keyHolders()
+      .map(async ({ userId, publicKey }) => ({ userId, fingerprint: await keyFingerprint(publicKey) })),
+  );
+}
+
+/** The app's `verifyPeerKey` over base64 keys, as the distributor calls it. */
+function verifier(
+  verify: (userId: string, publicKey: string) => boolean | Promise<boolean>,
+): (userId: string, publicKey: Uint8Array) => Promise<boolean> {
+  return async (userId, publicKey) => (await verify(userId, bytesToBase64(publicKey))) === true;
 }
 
 /** Starts the inlined worker from a blob URL (the page's CSP must allow `worker-src blob:`). */

@@ -8,7 +8,7 @@ import { base64ToArrayBuffer, bytesToBase64 } from './base64.ts';
 import type { TRTCRole, TRTCStreamType } from './constants.ts';
 import type { Emitter } from './emitter.ts';
 import { RtcError } from './errors.ts';
-import { EVENT, type TRTCEventMap } from './events.ts';
+import { EVENT, type E2eeKeyHolder, type TRTCEventMap } from './events.ts';
 import type { LocalMedia } from './local-media.ts';
 import type { Logger } from './logger.ts';
 import { MediaSession, type PublishSlot } from './media-session.ts';
@@ -36,6 +36,8 @@ export interface RoomContext {
   /** Called once when the room ends on its own (kicked, reconnection gave up). */
   onEnded: () => void;
   createSocket?: (url: string) => SocketLike;
+  /** `'relay'`: TURN relays only (tests); see CreateOptions.iceTransportPolicy. */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 const streamTypeOf = (slot: PublishSlot): TRTCStreamType => (slot === 'sub' ? 'sub' : 'main');
@@ -81,6 +83,8 @@ export class Room {
       {
         onFirstFrame: (userId, streamType, width, height) =>
           this.#emit(EVENT.FIRST_VIDEO_FRAME, { userId, streamType, width, height }),
+        onSizeChanged: (userId, streamType, newWidth, newHeight) =>
+          this.#emit(EVENT.VIDEO_SIZE_CHANGED, { userId, streamType, newWidth, newHeight }),
         onAutoplayFailed: (userId) => this.#emit(EVENT.AUTOPLAY_FAILED, { userId }),
       },
       this.#log,
@@ -215,6 +219,18 @@ export class Room {
     return this.#e2ee.securityCode();
   }
 
+  /** Managed E2EE mode: who holds the local media key (5100 otherwise). */
+  async e2eeKeyHolders(): Promise<E2eeKeyHolder[]> {
+    if (!this.#e2ee) throw RtcError.invalidOperation('getE2eeKeyHolders', 'this room was entered without e2ee');
+    return this.#e2ee.keyHolders();
+  }
+
+  /** Managed E2EE mode: accepts a refused key change (5100 otherwise, 5000 when none is pending). */
+  async acceptE2eePeerKey(userId: string, fingerprint: string): Promise<void> {
+    if (!this.#e2ee) throw RtcError.invalidOperation('acceptE2eePeerKey', 'this room was entered without e2ee');
+    await this.#e2ee.acceptPeerKey(userId, fingerprint);
+  }
+
   /** Starts (interval > 0) or stops AUDIO_VOLUME reports. */
   setVolumeInterval(intervalMs: number): void {
     if (this.#volumeTimer) clearInterval(this.#volumeTimer);
@@ -279,6 +295,7 @@ export class Room {
         this.#engine.request,
         this.#log.child({ subsystem: 'media' }),
         this.#e2ee,
+        { iceTransportPolicy: this.#ctx.iceTransportPolicy ?? 'all' },
       );
       if (this.#ended) {
         session.close();
@@ -419,7 +436,9 @@ export class Room {
         onKeyChanged: (userId, keyId) =>
           this.#emit(EVENT.E2EE_KEY_CHANGED, keyId === undefined ? { userId } : { userId, keyId }),
         onDecryptionFailed: (userId, count) => this.#emit(EVENT.E2EE_DECRYPTION_FAILED, { userId, count }),
-        onSecurityCodeChanged: (code) => this.#emit(EVENT.E2EE_SECURITY_CODE_CHANGED, { code }),
+        onSecurityCodeChanged: (code, keyHolders) => this.#emit(EVENT.E2EE_SECURITY_CODE_CHANGED, { code, keyHolders }),
+        onPeerKeyChanged: (change) => this.#emit(EVENT.E2EE_PEER_KEY_CHANGED, change),
+        onPeerKeyRefused: (userId, fingerprint) => this.#emit(EVENT.E2EE_PEER_KEY_REFUSED, { userId, fingerprint }),
       },
     });
   }

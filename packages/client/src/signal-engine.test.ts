@@ -118,3 +118,112 @@ test('a failed first join leaves the engine DISCONNECTED and reports the server 
   assert.equal((err as { serverCode?: string }).serverCode, 'USERSIG_BAD_SIGNATURE');
   assert.deepEqual(states, ['CONNECTING', 'DISCONNECTED']);
 });
+
+test('a cluster redirect is followed: the same join goes to the named node with the ticket; resumes stay there', async () => {
+  const sockets: FakeSocket[] = [];
+  let tokens = 0;
+  const server = (req: { method: string; data: Record<string, unknown> }, socket: FakeSocket) => {
+    const onB = socket.url === 'ws://node-b:8443/signal';
+    if (req.method === 'join' && !onB)
+      return {
+        ok: false as const,
+        code: 'CLUSTER_REDIRECT',
+        details: { url: 'ws://node-b:8443/signal', ticket: 'ticket-1', nodeId: 'node-b' },
+      };
+    if (req.method === 'join' || req.method === 'resume')
+      return { ok: true as const, data: answer(`token-${++tokens}-xxxxxxxxxxxxxx`) };
+    return { ok: true as const, data: {} };
+  };
+  const engine = new SignalEngine({
+    url: 'ws://entry/signal',
+    log: createLogger('test'),
+    rtpCapabilities: () => undefined,
+    backoffMs: [0, 10],
+    heartbeatMs: 60_000,
+    createSocket: (url) => {
+      const s = new FakeSocket(server);
+      s.url = url;
+      sockets.push(s);
+      return s;
+    },
+  });
+  await engine.join(join);
+  assert.equal(engine.state, 'CONNECTED');
+  assert.deepEqual(
+    sockets.map((s) => s.url),
+    ['ws://entry/signal', 'ws://node-b:8443/signal'],
+  );
+  assert.equal(sockets[0]!.sent[0]!.data['clusterTicket'], undefined);
+  assert.equal(sockets[1]!.sent[0]!.data['clusterTicket'], 'ticket-1');
+  assert.equal(sockets[1]!.sent[0]!.data['userSig'], 'sig', 'the UserSig goes along to be verified there');
+
+  const session = nextSession(engine);
+  sockets[1]!.serverClose(1006);
+  assert.equal(await session, 'resume');
+  assert.equal(sockets[2]!.url, 'ws://node-b:8443/signal', 'the session is resumed on its node');
+  await engine.leave();
+});
+
+test('a redirect loop gives up with the server code', async () => {
+  const engine = new SignalEngine({
+    url: 'ws://entry/signal',
+    log: createLogger('test'),
+    rtpCapabilities: () => undefined,
+    createSocket: () =>
+      new FakeSocket((req) =>
+        req.method === 'join'
+          ? {
+              ok: false,
+              code: 'CLUSTER_REDIRECT',
+              details: { url: 'ws://elsewhere/signal', ticket: 't', nodeId: 'n' },
+            }
+          : undefined,
+      ),
+  });
+  await assert.rejects(engine.join(join), (err: { serverCode?: string }) => err.serverCode === 'CLUSTER_REDIRECT');
+  assert.equal(engine.state, 'DISCONNECTED');
+});
+
+test('when the node a redirect led to is gone, the engine rejoins through the entry URL and is placed anew', async () => {
+  const sockets: FakeSocket[] = [];
+  let serving = 'ws://node-b/signal';
+  let tokens = 0;
+  const server = (req: { method: string }, socket: FakeSocket) => {
+    if (req.method === 'join' && socket.url !== serving)
+      return {
+        ok: false as const,
+        code: 'CLUSTER_REDIRECT',
+        details: { url: serving, ticket: `ticket-for-${serving}`, nodeId: serving },
+      };
+    if (req.method === 'join' || req.method === 'resume')
+      return { ok: true as const, data: answer(`token-${++tokens}-xxxxxxxxxxxxxx`) };
+    return { ok: true as const, data: {} };
+  };
+  const dead = { node: '' };
+  const engine = new SignalEngine({
+    url: 'ws://entry/signal',
+    log: createLogger('test'),
+    rtpCapabilities: () => undefined,
+    backoffMs: [0, 10],
+    heartbeatMs: 60_000,
+    createSocket: (url) => {
+      const s = new FakeSocket(server, url !== dead.node);
+      s.url = url;
+      sockets.push(s);
+      return s;
+    },
+  });
+  await engine.join(join);
+  const session = nextSession(engine);
+  dead.node = 'ws://node-b/signal';
+  serving = 'ws://node-c/signal';
+  sockets[1]!.serverClose(1006);
+  assert.equal(await session, 'rejoin');
+  assert.equal(sockets.at(-1)!.url, 'ws://node-c/signal');
+  assert.equal(sockets.at(-1)!.sent[0]!.data['clusterTicket'], 'ticket-for-ws://node-c/signal');
+  assert.ok(
+    sockets.some((s) => s.url === 'ws://entry/signal' && s !== sockets[0]),
+    'asked the entry node again',
+  );
+  await engine.leave();
+});

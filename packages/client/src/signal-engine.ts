@@ -4,8 +4,12 @@
  * backoff, within the grace period); a refused resume, an expired grace or a `mediaReset` notification
  * rejoins from scratch with the same credentials. The facade learns about a re-established session through
  * the `session` event and rebuilds or keeps its media accordingly.
+ *
+ * In a cluster, a join may be answered with `CLUSTER_REDIRECT`: the room lives on another node. The engine
+ * follows it without the caller noticing — it opens the named node's socket and sends the same join with the
+ * redirect's ticket — and resumes on that node afterwards; a rejoin starts again at the configured URL.
  */
-import type { JoinAnswer, RequestInput } from '@conclave/protocol';
+import { clusterRedirectSchema, type JoinAnswer, type RequestInput } from '@conclave/protocol';
 import { Emitter } from './emitter.ts';
 import { RtcError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -50,7 +54,14 @@ const TRANSIENT_SERVER_CODES = new Set([
   'SIGNAL_RATE_LIMITED',
   'STORE_UNAVAILABLE',
   'SESSION_RESUME_FAILED',
+  'CLUSTER_UNAVAILABLE',
+  'CLUSTER_NO_NODE',
+  'CLUSTER_DRAINING',
+  'CLUSTER_TICKET_EXPIRED',
 ]);
+
+/** Redirects followed for one join before giving up (a redirect loop is a server fault). */
+const MAX_REDIRECTS = 3;
 
 const DEFAULT_BACKOFF_MS = [0, 500, 1000, 2000, 4000, 5000];
 
@@ -68,6 +79,8 @@ export class SignalEngine extends Emitter<SignalEngineEvents> {
   #generation = 0;
   #reconnectMode: 'resume' | 'rejoin' | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** The signaling URL of the node serving the session (differs from the configured one after a redirect). */
+  #nodeUrl: string | undefined;
 
   constructor(options: SignalEngineOptions) {
     super();
@@ -92,17 +105,12 @@ export class SignalEngine extends Emitter<SignalEngineEvents> {
     const generation = ++this.#generation;
     this.#join = params;
     this.#setState('CONNECTING');
-    const signal = this.#newSignal();
     try {
-      await signal.connect();
-      this.#assertCurrent(generation);
-      const answer = await signal.request('join', { ...params, rtpCapabilities: this.#options.rtpCapabilities() });
-      this.#assertCurrent(generation);
+      const { signal, answer } = await this.#enter(params, generation);
       this.#adopt(signal, answer);
       this.#setState('CONNECTED');
       return answer;
     } catch (err) {
-      signal.close('join failed');
       if (generation === this.#generation) {
         this.#join = undefined;
         this.#setState('DISCONNECTED');
@@ -146,9 +154,43 @@ export class SignalEngine extends Emitter<SignalEngineEvents> {
     this.#onDrop();
   }
 
-  #newSignal(): SignalClient {
+  /**
+   * Opens a socket at the configured URL and joins, following cluster redirects: on `CLUSTER_REDIRECT` the
+   * same join goes to the named node with the redirect's ticket. Closes every socket it does not return.
+   */
+  async #enter(params: JoinParams, generation: number): Promise<{ signal: SignalClient; answer: JoinAnswer }> {
+    let url = this.#options.url;
+    let ticket: string | undefined;
+    for (let hop = 0; ; hop++) {
+      const signal = this.#newSignal(url);
+      try {
+        await signal.connect();
+        this.#assertCurrent(generation);
+        const answer = await signal.request('join', {
+          ...params,
+          rtpCapabilities: this.#options.rtpCapabilities(),
+          ...(ticket !== undefined ? { clusterTicket: ticket } : {}),
+        });
+        this.#assertCurrent(generation);
+        this.#nodeUrl = url;
+        return { signal, answer };
+      } catch (err) {
+        signal.close('join failed');
+        const redirect =
+          err instanceof SignalFailure && err.kind === 'server' && err.serverCode === 'CLUSTER_REDIRECT'
+            ? clusterRedirectSchema.safeParse(err.details)
+            : undefined;
+        if (!redirect?.success || hop >= MAX_REDIRECTS) throw err;
+        this.#log.info('room served by another node; following the redirect', { node: redirect.data.nodeId });
+        url = redirect.data.url;
+        ticket = redirect.data.ticket;
+      }
+    }
+  }
+
+  #newSignal(url = this.#nodeUrl ?? this.#options.url): SignalClient {
     return new SignalClient({
-      url: this.#options.url,
+      url,
       log: this.#log,
       createSocket: this.#options.createSocket,
       requestTimeoutMs: this.#options.requestTimeoutMs,
@@ -250,15 +292,19 @@ export class SignalEngine extends Emitter<SignalEngineEvents> {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       if (generation !== this.#generation) return;
       const how = this.#reconnectMode ?? 'rejoin';
-      const signal = this.#newSignal();
+      // A resume goes back to the node holding the session; a rejoin asks the cluster afresh.
+      let signal: SignalClient | undefined;
       try {
-        await signal.connect();
-        this.#assertCurrent(generation);
-        const rtpCapabilities = this.#options.rtpCapabilities();
-        const answer =
-          how === 'resume' && this.#resumeToken
-            ? await signal.request('resume', { resumeToken: this.#resumeToken, rtpCapabilities })
-            : await signal.request('join', { ...join, rtpCapabilities });
+        let answer: JoinAnswer;
+        if (how === 'resume' && this.#resumeToken) {
+          signal = this.#newSignal();
+          await signal.connect();
+          this.#assertCurrent(generation);
+          const rtpCapabilities = this.#options.rtpCapabilities();
+          answer = await signal.request('resume', { resumeToken: this.#resumeToken, rtpCapabilities });
+        } else {
+          ({ signal, answer } = await this.#enter(join, generation));
+        }
         this.#assertCurrent(generation);
         this.#reconnectMode = undefined;
         this.#adopt(signal, answer);
@@ -267,9 +313,23 @@ export class SignalEngine extends Emitter<SignalEngineEvents> {
         this.emit('session', answer, how);
         return;
       } catch (err) {
-        signal.close('reconnect attempt failed');
+        signal?.close('reconnect attempt failed');
         lastError = err;
         if (generation !== this.#generation) return;
+        // The node a redirect sent us to is unreachable (stopped, drained, dead): the session cannot be resumed
+        // anywhere else, so rejoin through the configured URL and let the cluster place the room anew.
+        if (
+          how === 'resume' &&
+          err instanceof SignalFailure &&
+          err.kind === 'connect' &&
+          this.#nodeUrl !== this.#options.url &&
+          attempt >= 2
+        ) {
+          this.#log.info('the serving node is unreachable; rejoining through the entry URL');
+          this.#reconnectMode = 'rejoin';
+          attempt = 0;
+          continue;
+        }
         if (err instanceof SignalFailure && err.kind === 'server') {
           if (how === 'resume') {
             this.#log.info('resume refused; rejoining', { code: err.serverCode });

@@ -16,7 +16,7 @@ export interface SentRequest {
 export type FakeServer = (
   req: SentRequest,
   socket: FakeSocket,
-) => { ok: true; data: unknown } | { ok: false; code: string } | undefined;
+) => { ok: true; data: unknown } | { ok: false; code: string; details?: Record<string, unknown> } | undefined;
 
 /** A WebSocket whose server side is a function. */
 export class FakeSocket implements SocketLike {
@@ -27,6 +27,8 @@ export class FakeSocket implements SocketLike {
   onclose: ((ev: CloseEvent) => unknown) | null = null;
   onerror: ((ev: Event) => unknown) | null = null;
   readonly #server: FakeServer | undefined;
+  /** The URL the client opened (when the test's createSocket passes it). */
+  url = '';
 
   constructor(server?: FakeServer, opens = true) {
     this.#server = server;
@@ -47,7 +49,13 @@ export class FakeSocket implements SocketLike {
     setTimeout(() => {
       if (this.readyState !== 1) return;
       if (answer.ok) this.push({ v: 1, id: req.id, ok: true, data: answer.data });
-      else this.push({ v: 1, id: req.id, ok: false, error: { code: answer.code, message: answer.code } });
+      else
+        this.push({
+          v: 1,
+          id: req.id,
+          ok: false,
+          error: { code: answer.code, message: answer.code, ...(answer.details ? { details: answer.details } : {}) },
+        });
     }, 0);
   }
 

@@ -8,7 +8,7 @@ import { captureCamera, captureMicrophone, captureScreen, videoConstraints } fro
 import { DeviceWatcher, listDevices } from './devices.ts';
 import { Emitter } from './emitter.ts';
 import { ERROR_CODE, RtcError } from './errors.ts';
-import { EVENT, type TRTCEventMap, type TRTCEventName, type TRTCEventPayloads } from './events.ts';
+import { EVENT, type E2eeKeyHolder, type TRTCEventMap, type TRTCEventName, type TRTCEventPayloads } from './events.ts';
 import { LocalMedia, type LocalTrack } from './local-media.ts';
 import { createLogger, LOG_LEVEL, setLogLevel, type LogLevel } from './logger.ts';
 import type {
@@ -51,24 +51,49 @@ export interface SupportResult {
 /** Listener of a TRTC event. */
 export type TRTCListener<K extends TRTCEventName> = (payload: TRTCEventPayloads[K]) => void;
 
-/** Derives the signaling URL (`ws(s)://host/signal`) from a server URL or the page's origin. */
-export function signalUrl(server: string | undefined): string {
+/** Options of {@link signalUrl}. */
+export interface SignalUrlOptions {
+  /** Allow `ws://` (or `http://`) to a host other than loopback. */
+  allowInsecureTransport?: boolean;
+}
+
+/**
+ * Derives the signaling URL (`ws(s)://host/signal`) from a server URL or the page's origin. Plain `ws://` is
+ * refused (5000) unless the host is loopback (127.0.0.0/8, ::1, localhost) or `allowInsecureTransport` is set:
+ * the socket carries the UserSig and, in managed E2EE, the public keys that protect the media keys.
+ */
+export function signalUrl(server: string | undefined, options: SignalUrlOptions = {}): string {
   const base = server ?? (typeof location === 'undefined' ? undefined : location.origin);
   if (!base) throw RtcError.invalidParameter('enterRoom', 'no server: pass TRTC.create({ server }) outside a page');
+  const fn = server === undefined ? 'enterRoom' : 'create';
   let url: URL;
   try {
     url = new URL(base);
   } catch {
-    throw RtcError.invalidParameter('create', `server must be a URL such as https://host:port, got "${base}"`);
+    throw RtcError.invalidParameter(fn, `server must be a URL such as https://host:port, got "${base}"`);
   }
   if (url.protocol === 'https:') url.protocol = 'wss:';
   else if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
-    throw RtcError.invalidParameter('create', 'server must be http(s) or ws(s)');
+    throw RtcError.invalidParameter(fn, 'server must be http(s) or ws(s)');
+  if (url.protocol === 'ws:' && !isLoopbackHost(url.hostname) && options.allowInsecureTransport !== true) {
+    throw RtcError.invalidParameter(
+      fn,
+      `refusing unencrypted ws:// to ${url.host}: use https/wss, or pass TRTC.create({ allowInsecureTransport: true })`,
+    );
+  }
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/signal`;
   url.search = '';
   url.hash = '';
   return url.toString();
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped loopback) and localhost names; `hostname` as `URL` normalises it. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  return host === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
 }
 
 /**
@@ -90,10 +115,12 @@ export class TRTC {
   readonly #events = new Emitter<TRTCEventMap>();
   readonly #local = new LocalMedia();
   readonly #server: string | undefined;
+  readonly #allowInsecureTransport: boolean;
   readonly #log = createLogger('trtc');
   readonly #devices: DeviceWatcher | undefined;
   /** For tests: a socket factory instead of the browser WebSocket. */
   readonly #createSocket: ((url: string) => SocketLike) | undefined;
+  readonly #iceTransportPolicy: 'all' | 'relay';
   #room: Room | undefined;
   #entering: Promise<void> | undefined;
   #volumeInterval = 0;
@@ -101,9 +128,12 @@ export class TRTC {
 
   /** Prefer {@link TRTC.create}. */
   constructor(options: CreateOptions & { createSocket?: (url: string) => SocketLike } = {}) {
-    if (options.server !== undefined) signalUrl(options.server);
+    this.#allowInsecureTransport = options.allowInsecureTransport === true;
+    if (options.server !== undefined)
+      signalUrl(options.server, { allowInsecureTransport: this.#allowInsecureTransport });
     this.#server = options.server;
     this.#createSocket = options.createSocket;
+    this.#iceTransportPolicy = options.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     this.#devices =
       typeof navigator !== 'undefined' && navigator.mediaDevices
         ? new DeviceWatcher((change) => this.#events.emit(EVENT.DEVICE_CHANGED, change))
@@ -188,12 +218,13 @@ export class TRTC {
     const credentials = parseEnterRoomOptions(options);
     if (this.#room) throw RtcError.invalidOperation('enterRoom', 'already in a room; call exitRoom first');
     const room: Room = new Room({
-      url: signalUrl(this.#server),
+      url: signalUrl(this.#server, { allowInsecureTransport: this.#allowInsecureTransport }),
       credentials,
       local: this.#local,
       events: this.#events,
       log: this.#log,
       createSocket: this.#createSocket,
+      iceTransportPolicy: this.#iceTransportPolicy,
       onEnded: () => {
         if (this.#room === room) this.#room = undefined;
       },
@@ -248,6 +279,40 @@ export class TRTC {
     await this.#entering;
     try {
       return await room.securityCode();
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  /**
+   * Managed E2EE mode: every participant the local media key is sealed to, with its key fingerprint — the
+   * same set the security code covers. Audience members of a live room hold the key too, though TRTC sends
+   * no `REMOTE_USER_ENTER` for them. Also delivered with each `E2EE_SECURITY_CODE_CHANGED`.
+   */
+  async getE2eeKeyHolders(): Promise<E2eeKeyHolder[]> {
+    const fn = 'getE2eeKeyHolders';
+    const room = this.#requireRoom(fn);
+    await this.#entering;
+    try {
+      return await room.e2eeKeyHolders();
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  /**
+   * Managed E2EE mode: accepts the key an `E2EE_PEER_KEY_CHANGED` event refused (pass its `newFingerprint`),
+   * e.g. after users compared the new security code out of band. The old key is treated as having left.
+   */
+  async acceptE2eePeerKey(userId: string, fingerprint: string): Promise<void> {
+    const fn = 'acceptE2eePeerKey';
+    const id = parseUserId(fn, userId);
+    if (typeof fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(fingerprint))
+      throw RtcError.invalidParameter(fn, 'fingerprint must be the 64 hex digits from E2EE_PEER_KEY_CHANGED');
+    const room = this.#requireRoom(fn);
+    await this.#entering;
+    try {
+      await room.acceptE2eePeerKey(id, fingerprint);
     } catch (err) {
       throw RtcError.from(fn, err);
     }
@@ -527,6 +592,8 @@ export class TRTC {
       mirror,
       onFirstFrame: (width, height) =>
         this.#events.emit(EVENT.FIRST_VIDEO_FRAME, { userId: '', streamType, width, height }),
+      onSizeChanged: (newWidth, newHeight) =>
+        this.#events.emit(EVENT.VIDEO_SIZE_CHANGED, { userId: '', streamType, newWidth, newHeight }),
     });
     preview.attach(view);
     return preview;

@@ -28,7 +28,6 @@ export const ErrorCodes = {
   API_SECRET_ID_UNKNOWN: 'The SecretId is not known',
   API_SIGNATURE_INVALID: 'The request signature does not match',
   API_SIGNATURE_EXPIRED: 'The request timestamp is more than 5 minutes away from the server time',
-  API_REQUEST_REPLAYED: 'This signed request was already received',
   API_RATE_LIMITED: 'Too many API requests for this app',
   API_UNKNOWN_ACTION: 'The action is not known',
   API_UNSUPPORTED_VERSION: 'The API version is not supported (use 2019-07-22)',
@@ -40,9 +39,11 @@ export const ErrorCodes = {
   // Configuration and start-up
   CONFIG_INVALID: 'The configuration is invalid',
   CONFIG_INSECURE: 'The configuration would expose plain HTTP beyond loopback',
+  METRICS_UNAUTHORIZED: 'A valid metrics bearer token is required',
   // Media plane
   MEDIA_WORKER_DIED: 'The media worker carrying this room died',
   MEDIA_NO_WORKER: 'No media worker is available',
+  TURN_START_FAILED: 'The TURN server (coturn) could not be started',
   // Data, apps and privacy
   APP_NOT_FOUND: 'No application has this SDKAppID',
   APP_TERMINATED: 'The application has been terminated',
@@ -61,6 +62,7 @@ export const ErrorCodes = {
   // Event callbacks
   CALLBACK_QUEUE_FULL: "The app's callback queue is full; the event was dropped",
   CALLBACK_BODY_TOO_LARGE: 'The callback body exceeds the size limit; the event was dropped',
+  CALLBACK_URL_DENIED: 'The callback URL or the address it resolves to is refused by the callback network policy',
   // Signaling
   SIGNAL_MALFORMED: 'The signaling message is not valid JSON of the expected shape',
   SIGNAL_TOO_LARGE: 'The signaling message exceeds the size limit',
@@ -71,6 +73,12 @@ export const ErrorCodes = {
   SIGNAL_ALREADY_JOINED: 'This connection has already joined a room',
   SIGNAL_IDLE_TIMEOUT: 'The connection was idle for too long',
   SESSION_RESUME_FAILED: 'The session cannot be resumed; join again',
+  SESSION_REVOKED: "The session was ended because the app's key was rotated or the app was terminated",
+  // Quotas (per app, per user, per session)
+  APP_SESSION_LIMIT: 'This app has reached its limit of concurrent sessions on this server',
+  USER_SESSION_LIMIT: 'This userId has reached its limit of concurrent sessions',
+  CONSUMER_LIMIT: 'This session has reached its limit of received streams',
+  QUALITY_SAMPLE_RATE_LIMITED: 'Quality samples are accepted once every 2 seconds',
   // Rooms
   ROOM_FULL: 'The room has reached its participant limit',
   ROOM_PUBLISHERS_FULL: 'The room has reached its publisher (anchor) limit',
@@ -91,6 +99,52 @@ export const ErrorCodes = {
   REQUEST_TOO_LARGE: 'The HTTP request body exceeds the size limit',
   ADMIN_UNAUTHORIZED: 'A valid admin bearer token is required',
   SDK_NOT_BUILT: 'The browser SDK bundle has not been built; run npm run build:client',
+  // Audit
+  AUDIT_QUERY_INVALID: 'The audit log query is invalid',
+  AUDIT_PUBLIC_KEY_INVALID: 'The audit checkpoint public key must be 32 bytes of Ed25519 key as hex or base64',
+  // Operators (console sign-in and access)
+  OPERATOR_UNAUTHENTICATED: 'Sign in as an operator (or use the admin bearer token)',
+  OPERATOR_SECOND_FACTOR_REQUIRED: 'The second factor of this sign-in is still missing',
+  OPERATOR_FORBIDDEN: "The operator's role does not allow this",
+  OPERATOR_CSRF_INVALID: 'A valid x-csrf-token header is required with the session cookie',
+  OPERATOR_CREDENTIALS_INVALID: 'Email or password is wrong',
+  OPERATOR_LOCKED: 'Too many failed attempts; the account is locked for a while',
+  OPERATOR_TOTP_INVALID: 'The authenticator code is wrong',
+  OPERATOR_TOTP_REPLAYED: 'This authenticator code has already been used; wait for the next one',
+  OPERATOR_RECOVERY_CODE_INVALID: 'The recovery code is wrong or already used',
+  OPERATOR_WEBAUTHN_INVALID: 'The security key response could not be verified',
+  OPERATOR_RATE_LIMITED: 'Too many sign-in attempts from this address; slow down',
+  OPERATOR_INVALID: 'The operator request is invalid',
+  OPERATOR_NOT_FOUND: 'No such operator',
+  OPERATOR_EMAIL_TAKEN: 'An operator with this email exists',
+  OPERATOR_STATE_CONFLICT: 'This step does not fit the state of the sign-in or account',
+  // Grants (temporary access to a customer's call data)
+  GRANT_INVALID: 'The grant request is invalid',
+  GRANT_NOT_FOUND: 'No such grant',
+  GRANT_SELF_APPROVAL: 'A grant must be approved by another operator than the one who requested it',
+  GRANT_STATE_CONFLICT: 'The grant is not in a state that allows this step',
+  GRANT_OPERATOR_ONLY: 'Grants are requested, approved and held by signed-in operators only',
+  GRANT_REQUIRED: "Reading this app's call data needs an approved grant",
+  GRANT_PENDING: 'The grant for this app has not been approved yet',
+  GRANT_EXPIRED: 'The grant for this app has expired',
+  GRANT_REVOKED: 'The grant for this app was revoked',
+  GRANT_OUT_OF_SCOPE: 'The active grant for this app does not cover this kind of call data',
+  // Vulnerability intake
+  REPORT_INVALID: 'The vulnerability report is invalid',
+  REPORT_RATE_LIMITED: 'Too many reports from this address; try again later',
+  REPORT_NOT_FOUND: 'No such vulnerability report',
+  // Cluster (several nodes on Redis)
+  CLUSTER_REDIRECT: 'This room is served by another node; reconnect there and join with the ticket',
+  CLUSTER_TICKET_INVALID: 'The cluster ticket is malformed, forged, or for another node, user or room',
+  CLUSTER_TICKET_EXPIRED: 'The cluster ticket has expired; join again through any node',
+  CLUSTER_TICKET_REPLAYED: 'The cluster ticket has already been used',
+  CLUSTER_UNAVAILABLE: 'The cluster registry (Redis) cannot be reached; new rooms cannot be placed now',
+  CLUSTER_NO_NODE: 'No live node of the cluster can take a new room',
+  CLUSTER_DRAINING: 'This node is draining and takes no new rooms',
+  // Monitoring dashboard
+  DASHBOARD_QUERY_INVALID: 'The dashboard query is invalid',
+  CALL_NOT_FOUND: 'No such call in this app',
+  CONSOLE_NOT_BUILT: 'The operator console has not been built; run npm run build:console',
   // Generic
   INTERNAL: 'Internal error',
 } as const;

@@ -58,6 +58,11 @@ export const joinRequestSchema = z
     requireE2ee: z.boolean().default(false),
     /** The entrant's E2EE public key (base64), published to the others for managed sender keys. */
     e2eePublicKey: e2eePublicKeySchema.optional(),
+    /**
+     * The ticket of a cluster redirect (error `CLUSTER_REDIRECT`, details `{ url, ticket }`): the node named in it
+     * serves the room without asking the placement again. The UserSig is verified here all the same.
+     */
+    clusterTicket: z.string().min(1).max(1024).optional(),
   })
   .strict()
   .refine((j) => (j.roomId === undefined) !== (j.strRoomId === undefined), {
@@ -94,6 +99,11 @@ export const requestSchemas = {
   e2eeKeyMessage: z
     .object({ to: userIdSchema, payload: z.string().min(1).max(MAX_E2EE_KEY_MESSAGE_CHARS).base64() })
     .strict(),
+  /**
+   * Connects the receive transport before anything is received (an idle data channel), so the first remote
+   * stream does not wait for ICE and DTLS.
+   */
+  connectReceiver: z.object({}).strict(),
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
@@ -115,6 +125,17 @@ export interface TransportOptions {
   iceParameters: Record<string, unknown>;
   iceCandidates: Record<string, unknown>[];
   dtlsParameters: Record<string, unknown>;
+  /** Present on a receive transport that can carry the idle data channel of `connectReceiver`. */
+  sctpParameters?: Record<string, unknown>;
+}
+
+/** What `connectReceiver` answers: an idle data consumer to open on the receive transport. */
+export interface ConnectReceiverAnswer {
+  dataConsumerId: string;
+  dataProducerId: string;
+  sctpStreamParameters: Record<string, unknown>;
+  label: string;
+  protocol: string;
 }
 
 /** A published stream as others see it. */
@@ -135,6 +156,16 @@ export interface RemoteParticipant {
   e2eePublicKey?: string;
 }
 
+/** An RTCIceServer as the browser takes it: TURN URLs with an ephemeral username and credential. */
+export interface IceServer {
+  /** `turn:host:port?transport=udp|tcp` or `turns:host:443?transport=tcp`. */
+  urls: string[];
+  /** `<expiry unix seconds>:<userId>` (TURN REST API). */
+  username: string;
+  /** base64(HMAC-SHA1(shared secret, username)); valid until the expiry in `username`. */
+  credential: string;
+}
+
 export interface JoinAnswer {
   /** Present this to `resume` within the grace period after a dropped connection. */
   resumeToken: string;
@@ -148,6 +179,8 @@ export interface JoinAnswer {
   expiresAt: number;
   /** Whether this room requires end-to-end encrypted media of everyone. */
   e2eeRequired: boolean;
+  /** TURN servers for networks where the SFU is not reachable directly (absent when TURN is off). */
+  iceServers?: IceServer[];
 }
 
 export interface ConsumeAnswer {
@@ -181,6 +214,7 @@ export interface ResponseData {
   qualitySample: Record<string, never>;
   heartbeat: { serverTime: number };
   e2eeKeyMessage: Record<string, never>;
+  connectReceiver: ConnectReceiverAnswer;
 }
 
 /** Server → client notifications and their payloads. */
@@ -215,3 +249,22 @@ export type ServerMessage =
   | { v: 1; notification: NotificationName; data: unknown };
 
 export { roomKey as roomKeySchema };
+
+/**
+ * The `details` of a `CLUSTER_REDIRECT` join refusal: the room lives on another node. The SDK reconnects to
+ * `url` (the node's signaling WebSocket) and sends the same join with `clusterTicket: ticket` (single use,
+ * short-lived, bound to the app, user, room and node).
+ */
+export const clusterRedirectSchema = z
+  .object({
+    url: z
+      .string()
+      .max(512)
+      .refine((u) => URL.canParse(u) && ['ws:', 'wss:'].includes(new URL(u).protocol), 'must be a ws(s) URL'),
+    ticket: z.string().min(1).max(1024),
+    nodeId: z.string().min(1).max(64),
+  })
+  .strict();
+
+/** See {@link clusterRedirectSchema}. */
+export type ClusterRedirect = z.output<typeof clusterRedirectSchema>;

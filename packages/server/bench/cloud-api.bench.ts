@@ -1,8 +1,8 @@
 // Cloud API and callback figures on this machine.
 // Run: npm run bench:api   (node --import tsx packages/server/bench/cloud-api.bench.ts)
 //  1. DescribeRoomInfo requests per second with TC3 signature verification (target ≥ 2,000/s on one core): the
-//     server runs on the main thread; a worker thread signs (distinct signatures: the replay cache refuses a
-//     repeated one) and sends over keep-alive connections. The per-app rate limit is raised for the run.
+//     server runs on the main thread; a worker thread signs (distinct bodies, so every request is verified and
+//     run afresh, not a repeated read) and sends over keep-alive connections. The per-app rate limit is raised for the run.
 //  2. Callback delivery latency on loopback, event → receiver (queue write, dispatch, signed POST): p50/p95.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

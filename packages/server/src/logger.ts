@@ -16,6 +16,11 @@ const REDACT = [
   '*.authorization',
   'req.headers.authorization',
   'req.headers.cookie',
+  // TURN: the shared secret and the credentials derived from it.
+  'secret',
+  '*.secret',
+  'credential',
+  '*.credential',
 ];
 
 /** Creates the root logger writing JSON lines to stdout (or `destination`). */

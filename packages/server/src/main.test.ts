@@ -15,13 +15,17 @@ import { resolveTransport } from './api/tls.ts';
 const log = createLogger('silent');
 const masterKey = crypto.randomBytes(32).toString('base64');
 
-function getJson(url: string, ca: string): Promise<{ status: number; body: string }> {
+function getJson(
+  url: string,
+  ca: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     https
-      .get(url, { ca }, (res) => {
+      .get(url, { ca, headers }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       })
       .on('error', reject);
   });
@@ -68,6 +72,7 @@ test('with a configured certificate, /health and /metrics answer over TLS', asyn
       http: { port: 0 },
       media: { workers: 1, rtcMinPort: 42000, rtcMaxPort: 42999 },
       security: { masterKey },
+      metrics: { token: 'scrape-token-0123456789abcdef' },
     },
   });
   const server = await startConclave(config, log);
@@ -76,7 +81,11 @@ test('with a configured certificate, /health and /metrics answer over TLS', asyn
     const health = await getJson(`${server.url}/health`, pems.cert);
     assert.equal(health.status, 200);
     assert.equal(JSON.parse(health.body).status, 'ok');
-    const metrics = await getJson(`${server.url}/metrics`, pems.cert);
+    assert.equal(health.headers['strict-transport-security'], 'max-age=31536000');
+    assert.equal((await getJson(`${server.url}/metrics`, pems.cert)).status, 401);
+    const metrics = await getJson(`${server.url}/metrics`, pems.cert, {
+      authorization: 'Bearer scrape-token-0123456789abcdef',
+    });
     assert.match(metrics.body, /conclave_media_workers 1/);
     const missing = await getJson(`${server.url}/nope`, pems.cert);
     assert.equal(missing.status, 404);
@@ -84,6 +93,41 @@ test('with a configured certificate, /health and /metrics answer over TLS', asyn
   } finally {
     await server.close();
   }
+});
+
+test('outside dev mode without metrics.token, /metrics does not exist', async () => {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      http: { port: 0 },
+      media: { workers: 1, rtcMinPort: 42600, rtcMaxPort: 42999 },
+      security: { masterKey },
+      dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-metrics-')),
+    },
+  });
+  const server = await startConclave(config, log);
+  try {
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
+  } finally {
+    await server.close();
+  }
+});
+
+test('dev mode beyond loopback refuses to start unless devAllowRemote is set', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-devremote-'));
+  const base = { dev: true, dataDir, media: { workers: 1, rtcMinPort: 42700, rtcMaxPort: 42999 } };
+  const exposed = loadConfig({ env: {}, overrides: { ...base, http: { host: '0.0.0.0', port: 0 } } });
+  await assert.rejects(
+    startConclave(exposed, log),
+    (e: unknown) =>
+      e instanceof ConclaveError && e.code === 'CONFIG_INVALID' && /refusing dev mode on 0\.0\.0\.0/.test(e.message),
+  );
+  const forced = loadConfig({
+    env: { CONCLAVE_DEV_ALLOW_REMOTE: '1' },
+    overrides: { ...base, http: { host: '0.0.0.0', port: 0 } },
+  });
+  const server = await startConclave(forced, log);
+  await server.close();
 });
 
 test('a missing certificate file is a clear configuration error', async () => {
@@ -110,6 +154,17 @@ test('security.txt names the configured contact and a future Expires', async () 
     assert.match(text, /^Contact: mailto:sec@example.org$/m);
     const expires = /^Expires: (.+)$/m.exec(text)?.[1];
     assert.ok(expires && Date.parse(expires) > Date.now());
+    assert.match(text, /^Policy: http:\/\/127\.0\.0\.1:\d+\/security\/report$/m);
+    const form = await fetch(`${server.url}/security/report`);
+    assert.equal(form.status, 200);
+    assert.match(String(form.headers.get('content-security-policy')), /form-action 'self'/);
+    const posted = await fetch(`${server.url}/security/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'contact=mailto%3Ar%40example.org&feature=sdk&steps=0123456789+steps',
+    });
+    assert.equal(posted.status, 201);
+    assert.match(await posted.text(), /VR-[A-Z2-7]{16}/);
   } finally {
     await server.close();
   }

@@ -4,16 +4,17 @@
  * needs as parameters.
  */
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { ConclaveError } from '@conclave/protocol';
-import { dataDir, workerCount, type Config } from './config.ts';
+import { dataDir, isLoopback, workerCount, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { adminAuth } from './api/admin-auth.ts';
 import { apiCredentialRoutes } from './api/api-credentials.ts';
 import { appsRoutes } from './api/apps.ts';
 import { callbackLogRoutes } from './api/callback-log.ts';
+import { clientAddress } from './api/client-address.ts';
 import { cachedCredentialLookup } from './api/cloud-api/credential-cache.ts';
 import { describeActions } from './api/cloud-api/describe-actions.ts';
 import { registerCloudApi } from './api/cloud-api/endpoint.ts';
@@ -21,17 +22,36 @@ import { roomActions } from './api/cloud-api/room-actions.ts';
 import { registerDemo } from './api/demo.ts';
 import { registerDevUserSig } from './api/dev-usersig.ts';
 import { registerHealth } from './api/health.ts';
+import { dashboardRoutes } from './api/dashboard/index.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { createMetricsRegistry, registerMetrics } from './api/metrics.ts';
 import { privacyRoutes } from './api/privacy.ts';
 import { registerSdkAssets } from './api/sdk-assets.ts';
+import { registerConsoleAssets } from './api/console-assets.ts';
 import { registerSecurityTxt } from './api/security-txt.ts';
-import { resolveTransport } from './api/tls.ts';
+import { devCertificateFiles, resolveTransport, type Transport } from './api/tls.ts';
+import { parseMasterKey } from './apps/envelope.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { auditRoutes } from './audit/audit-routes.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
+import { CallbackUrlPolicy } from './callbacks/url-policy.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
 import { Conference } from './conference/conference.ts';
 import { registryAppAccess } from './conference/registry-app-access.ts';
 import { loadOrCreateDevKeys, type DevKeys } from './dev-keys.ts';
+import { inboxRoutes } from './intake/inbox-routes.ts';
+import { intakeRoutes } from './intake/intake-routes.ts';
+import { ReportStore } from './intake/report-store.ts';
 import { WorkerPool } from './media/worker-pool.ts';
+import type { CallDataScope } from './operators/access.ts';
+import { OperatorAccounts } from './operators/accounts.ts';
+import { authRoutes } from './operators/auth-routes.ts';
+import { createCallDataAccess } from './operators/call-data-access.ts';
+import { grantsRoutes } from './operators/grants-routes.ts';
+import { GrantService } from './operators/grants.ts';
+import { createOperatorPlane, type OperatorPlane } from './operators/operator-plane.ts';
+import { operatorRoutes } from './operators/operator-routes.ts';
+import { TurnService, type HttpCertificate } from './turn/turn-service.ts';
 import { eraseUser } from './privacy/erasure.ts';
 import { scheduleRetention } from './privacy/retention.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './privacy/retention-policy.ts';
@@ -50,6 +70,16 @@ export interface ConclaveServer {
   readonly conference: Conference;
   readonly stores: RegionStores;
   readonly callbacks: CallbackDispatcher;
+  /** The tamper-evident audit log (control store). */
+  readonly audit: AuditLog;
+  /** Operator accounts, sessions and the access check (control store). */
+  readonly operators: OperatorPlane;
+  /** This node in its cluster, when `cluster.redisUrl` is set. */
+  readonly cluster: ClusterNode | undefined;
+  /** Stops taking new rooms (cluster: placement skips this node); current rooms go on. */
+  drain(): Promise<void>;
+  /** TURN (credentials for join answers; with `turn.spawn`, the coturn child process), when enabled. */
+  readonly turn: TurnService | undefined;
   close(): Promise<void>;
 }
 
@@ -61,6 +91,36 @@ function secrets(config: Config): { dev: DevKeys | undefined; masterKey: string;
     throw new ConclaveError('CONFIG_INVALID', 'security.masterKey (CONCLAVE_MASTER_KEY) is required outside dev mode');
   }
   return { dev, masterKey, adminToken: config.security.adminToken ?? dev?.adminToken };
+}
+
+/**
+ * Dev mode signs UserSigs for anyone who asks (`/dev/usersig`); beyond loopback that hands out every dev-app
+ * identity to the network, so it needs an explicit `devAllowRemote`.
+ */
+export function assertDevExposure(config: Config): void {
+  if (config.dev && !isLoopback(config.http.host) && !config.devAllowRemote) {
+    throw new ConclaveError(
+      'CONFIG_INVALID',
+      `refusing dev mode on ${config.http.host}: /dev/usersig would sign UserSigs for anyone who can reach it. ` +
+        'Bind to 127.0.0.1, or set devAllowRemote (CONCLAVE_DEV_ALLOW_REMOTE=1, --dev-allow-remote) on a trusted network',
+    );
+  }
+}
+
+/** This node's id in the cluster: `cluster.nodeId`, else the host name. */
+export function clusterNodeId(config: Config): string {
+  return (
+    config.cluster.nodeId ??
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 64)
+  );
+}
+
+/** The callback network policy from `callbacks.*`. */
+export function callbackUrlPolicy(config: Config): CallbackUrlPolicy {
+  return new CallbackUrlPolicy(config.callbacks);
 }
 
 /** Each region's store; by default one SQLite file in the data directory. */
@@ -77,7 +137,7 @@ export async function openConfiguredStores(config: Config, log: Logger): Promise
   const { dev, masterKey } = secrets(config);
   const stores = await openRegionStores(
     { regions: regionStoreConfigs(config), control: config.storage.regions ? undefined : config.storage.defaultRegion },
-    { masterKey, logger: log },
+    { masterKey, logger: log, callbackUrlPolicy: callbackUrlPolicy(config) },
   );
   if (dev) {
     await stores.apps.ensureDevApp({ sdkAppId: dev.sdkAppId, secretKey: dev.secretKey });
@@ -86,11 +146,31 @@ export async function openConfiguredStores(config: Config, log: Logger): Promise
   return stores;
 }
 
+/** The audit log over the control store, signing checkpoints with the key derived from the master key. */
+export function openAuditLog(config: Config, stores: RegionStores, log: Logger): AuditLog {
+  return new AuditLog({
+    store: stores.control.store,
+    masterKey: parseMasterKey(secrets(config).masterKey).key,
+    logger: log,
+  });
+}
+
+/** Operator accounts over the control store (the CLI's `conclave operator`). */
+export function openOperatorAccounts(config: Config, stores: RegionStores): OperatorAccounts {
+  return new OperatorAccounts({
+    store: stores.control.store,
+    masterKey: parseMasterKey(secrets(config).masterKey).key,
+  });
+}
+
 export async function startConclave(config: Config, log: Logger): Promise<ConclaveServer> {
+  assertDevExposure(config);
   const { dev, adminToken } = secrets(config);
   const transport = await resolveTransport(config, log);
   const retention: RetentionPolicy = { ...DEFAULT_RETENTION, ...config.retention };
   const stores = await openConfiguredStores(config, log);
+  const audit = openAuditLog(config, stores, log);
+  audit.start();
   const workers = await WorkerPool.start(
     {
       count: workerCount(config),
@@ -100,6 +180,17 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     },
     log.child({ subsystem: 'media' }),
   ).catch(async (err: unknown) => {
+    await audit.close();
+    await stores.close();
+    throw err;
+  });
+
+  const turn = await TurnService.start(config, log.child({ subsystem: 'turn' }), {
+    dataDir: dataDir(config),
+    httpCertificate: httpCertificateFiles(config, transport),
+  }).catch(async (err: unknown) => {
+    workers.close();
+    await audit.close();
     await stores.close();
     throw err;
   });
@@ -111,14 +202,26 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     },
     disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
   });
+  let cluster: ClusterNode | undefined;
   const conference = new Conference({
+    // Joins arriving before the node has registered (a few ms after listen) are refused as transient.
+    placement: config.cluster.redisUrl
+      ? (join) => (cluster ? cluster.admit(join) : Promise.reject(new ConclaveError('CLUSTER_UNAVAILABLE')))
+      : undefined,
     directory: rooms,
     workers,
-    network: { listenIp: config.media.listenIp, announcedAddress: config.media.announcedAddress },
+    network: {
+      listenIp: config.media.listenIp,
+      announcedAddress: config.media.announcedAddress,
+      enableUdp: config.media.enableUdp,
+    },
+    ...(turn ? { iceServers: (userId: string) => turn.iceServers(userId) } : {}),
     apps: registryAppAccess(stores.apps),
     resumeGraceSeconds: config.signaling.resumeGraceSeconds,
+    quotas: config.quotas,
     log: log.child({ subsystem: 'conference' }),
   });
+  stores.apps.on('revoked', (sdkAppId, why) => conference.revokeApp(sdkAppId, why));
   new CallRecorder(stores, log.child({ subsystem: 'telemetry' })).attach(rooms, conference);
   const callbacks = new CallbackDispatcher({
     stores,
@@ -130,47 +233,101 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
         throw err;
       }),
     log: log.child({ subsystem: 'callbacks' }),
+    urlPolicy: callbackUrlPolicy(config),
+    ...(config.cluster.redisUrl ? { nodeId: clusterNodeId(config), pollMs: 1_000 } : {}),
   });
   callbacks.attach(rooms);
   await callbacks.start();
-  const stopRetention = scheduleRetention(stores, { logger: log, policy: retention });
+  const stopRetention = scheduleRetention(stores, {
+    logger: log,
+    policy: retention,
+    audit,
+    // In a cluster one node at a time runs a pass (the lock outlives a pass's usual length).
+    exclusive: config.cluster.redisUrl
+      ? (run) => (cluster ? cluster.runExclusive('retention', 30 * 60_000, run) : Promise.resolve(false))
+      : undefined,
+  });
 
   const app = createHttpServer(config, transport, log);
   registerHealth(app, { workers, startedAt: Date.now() });
-  registerMetrics(app, createMetricsRegistry(workers, rooms));
+  registerMetrics(app, createMetricsRegistry(workers, rooms), { token: config.metrics.token, open: config.dev });
   registerSecurityTxt(app, { contact: config.security.contact });
+  const reports = new ReportStore(stores.control.store);
+  await app.register(intakeRoutes, { reports });
+  const grants = new GrantService({ store: stores.control.store, audit, appExists: (id) => stores.apps.isActive(id) });
   registerSdkAssets(app, { distDir: fileURLToPath(new URL('../../client/dist', import.meta.url)) });
+  registerConsoleAssets(app, { distDir: fileURLToPath(new URL('../../console/dist', import.meta.url)) });
   registerDemo(app, dev ? { dev: true, sdkAppId: dev.sdkAppId } : { dev: false });
   if (dev) registerDevUserSig(app, { sdkAppId: dev.sdkAppId, secretKey: dev.secretKey });
-  const requireAdmin = adminToken ? adminAuth(adminToken) : undefined;
+  let url = '';
+  const operators = createOperatorPlane({
+    store: stores.control.store,
+    masterKey: parseMasterKey(secrets(config).masterKey).key,
+    audit,
+    adminToken,
+    sessionIdleMinutes: config.operators.sessionIdleMinutes,
+    sessionMaxHours: config.operators.sessionMaxHours,
+    webauthnOrigin: config.operators.webauthnOrigin ?? (() => url),
+  });
+  const { requirePermission } = operators.access;
+  // Expired sessions are refused when presented; this only clears the ones never presented again.
+  const sessionPruner = setInterval(() => {
+    operators.sessions.prune().catch((err: unknown) => log.warn({ err }, 'operator session prune failed'));
+  }, 10 * 60_000).unref();
+  await app.register(authRoutes, { ...operators, audit });
+  await app.register(operatorRoutes, { ...operators, requirePermission, audit });
   await app.register(privacyRoutes, {
     eraseUser: (request) => eraseUser(stores, request),
-    requireAdmin: requireAdmin ?? adminAuth(cryptoRandomToken()),
+    requirePermission,
+    audit,
     retention,
   });
-  if (requireAdmin) {
-    await app.register(appsRoutes, { apps: stores.apps, requireAdmin });
-    await app.register(apiCredentialRoutes, { credentials: stores.apps.apiCredentials, requireAdmin });
-    await app.register(callbackLogRoutes, {
-      deliveryLog: (sdkAppId, options) => callbacks.deliveryLog(sdkAppId, options),
-      requireAdmin,
-    });
-  }
+  const callData = createCallDataAccess({ grants, audit });
+  const callDataOf = (scope: CallDataScope): preHandlerAsyncHookHandler =>
+    callData.requireCallData(scope, (request) => Number((request.params as { sdkAppId: string }).sdkAppId));
+  await app.register(appsRoutes, { apps: stores.apps, requirePermission, audit });
+  await app.register(apiCredentialRoutes, { credentials: stores.apps.apiCredentials, requirePermission, audit });
+  await app.register(callbackLogRoutes, {
+    deliveryLog: (sdkAppId, options) => callbacks.deliveryLog(sdkAppId, options),
+    requirePermission,
+    requireCallData: callDataOf('callbacks'),
+  });
+  await app.register(auditRoutes, { audit, requirePermission });
+  await app.register(grantsRoutes, { grants, requirePermission });
+  await app.register(dashboardRoutes, {
+    stores,
+    rooms,
+    audit,
+    requirePermission,
+    requireCallData: callData.requireCallData,
+  });
+  await app.register(inboxRoutes, { reports, audit, requirePermission });
   registerCloudApi(app, {
     actions: [...roomActions(rooms), ...describeActions(stores)],
     credentials: cachedCredentialLookup(stores.apps.apiCredentials),
     requestsPerSecondPerApp: config.api.requestsPerSecondPerApp,
+    replayCapacityPerApp: config.api.replayCapacityPerApp,
     log: log.child({ subsystem: 'cloud-api' }),
+    audit,
   });
-  const signaling = attachSignaling(app.server, conference, config.signaling, log.child({ subsystem: 'signaling' }));
+  const signaling = attachSignaling(
+    app.server,
+    conference,
+    { ...config.signaling, clientAddress: clientAddress(config.http.trustProxy) },
+    log.child({ subsystem: 'signaling' }),
+  );
 
   const shutdown = async (): Promise<void> => {
+    await cluster?.close();
     signaling.close();
     conference.close();
     await callbacks.close();
     stopRetention();
+    clearInterval(sessionPruner);
     await app.close();
     workers.close();
+    await turn?.close();
+    await audit.close();
     await stores.close();
   };
   try {
@@ -181,12 +338,51 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   }
   const { port } = app.server.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  const url = `${transport.kind}://${host}:${port}`;
+  url = `${transport.kind}://${host}:${port}`;
+  if (config.cluster.redisUrl) {
+    try {
+      cluster = await ClusterNode.start({
+        redisUrl: config.cluster.redisUrl,
+        nodeId: clusterNodeId(config),
+        region: config.cluster.region ?? config.storage.defaultRegion,
+        publicUrl: config.cluster.publicUrl ?? url,
+        secret: config.cluster.secret as string, // required with redisUrl by the schema
+        keyPrefix: config.cluster.keyPrefix,
+        rooms,
+        workers: () => workers.workers.length,
+        regionOf: (sdkAppId) => stores.apps.regionOf(sdkAppId),
+        log: log.child({ subsystem: 'cluster' }),
+      });
+    } catch (err) {
+      await shutdown();
+      throw err;
+    }
+  }
   log.info({ url, transport: transport.kind, workers: workers.workers.length }, 'conclave started');
-  return { url, app, workers, rooms, conference, stores, callbacks, close: shutdown };
+  const drain = async (): Promise<void> => {
+    await cluster?.drain();
+  };
+  return {
+    url,
+    app,
+    workers,
+    rooms,
+    conference,
+    stores,
+    callbacks,
+    audit,
+    operators,
+    turn,
+    cluster,
+    drain,
+    close: shutdown,
+  };
 }
 
-/** Without a configured admin token the admin routes refuse everyone (a token nobody knows). */
-function cryptoRandomToken(): string {
-  return globalThis.crypto.randomUUID() + globalThis.crypto.randomUUID();
+/** The PEM files of the HTTP server's certificate (configured, or dev mode's generated one), for TURN over TLS. */
+function httpCertificateFiles(config: Config, transport: Transport): HttpCertificate | undefined {
+  if (transport.kind !== 'https') return undefined;
+  if (config.http.tlsCertFile && config.http.tlsKeyFile)
+    return { certFile: config.http.tlsCertFile, keyFile: config.http.tlsKeyFile };
+  return devCertificateFiles(config);
 }

@@ -2,14 +2,27 @@
  * Benchmark (not a test): time from `enterRoom()` to the first decoded remote frame, over repeated joins on
  * loopback (issue 3 target: p50 < 400 ms). One Chromium page publishes its fake camera; another page enters,
  * starts the publisher's video when it becomes available, waits for FIRST_VIDEO_FRAME, leaves, and repeats.
- * Back-to-back joins hit the SFU's keyframe-request throttle (a new subscriber's PLI waits until the previous
- * request for that producer is old enough); a gap between joins shows the unthrottled figure.
- *   node --import tsx test/e2e/bench/first-frame.bench.ts [joins=20] [gapMs=0]
+ * Back-to-back joins used to hit the SFU's keyframe-request throttle; a gap between joins shows the figure
+ * without it.
+ *
+ * Meeting start: N pages with their fake cameras on call enterRoom at the same moment; every page starts each
+ * remote video as it becomes available. Per ordered pair (viewer, publisher): enterRoom → first decoded frame
+ * and REMOTE_VIDEO_AVAILABLE → first decoded frame, p50/p95, and the CPU time of the browser processes against
+ * the server's (this process with the in-process server, plus the mediasoup worker) during the rounds.
+ *   node --import tsx test/e2e/bench/first-frame.bench.ts [joins=20] [gapMs=0] [meetingSizes=4,8 (0: none)]
+ *   node --import tsx test/e2e/bench/first-frame.bench.ts meeting [N=4,8] [rounds=3]
  */
-import { startE2E } from '../harness.ts';
+import fs from 'node:fs';
+import { startE2E, type ClientPage, type E2E } from '../harness.ts';
 
-const JOINS = Number(process.argv[2] ?? 20);
-const GAP_MS = Number(process.argv[3] ?? 0);
+const MEETING_ONLY = process.argv[2] === 'meeting';
+const JOINS = MEETING_ONLY ? 0 : Number(process.argv[2] ?? 20);
+const GAP_MS = MEETING_ONLY ? 0 : Number(process.argv[3] ?? 0);
+const MEETING_SIZES = (MEETING_ONLY ? (process.argv[3] ?? '4,8') : (process.argv[4] ?? '4,8'))
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 1);
+const MEETING_ROUNDS = Number(MEETING_ONLY ? (process.argv[4] ?? 3) : 3);
 
 interface MeasureArgs {
   publisher: string;
@@ -54,8 +67,189 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+interface MeetingArgs {
+  enter: Record<string, unknown>;
+  others: string[];
+  timeoutMs: number;
+}
+
+interface MeetingResult {
+  pairs: { userId: string; enterToFrame: number; availableToFrame: number }[];
+  /** Remote videos with no frame within the timeout, and why (when startRemoteVideo said). */
+  missing: string[];
+}
+
+/** Runs inside the page: enter, start every remote video on availability, resolve once all drew a frame. */
+async function meetingJoin(t: unknown, args: MeetingArgs): Promise<MeetingResult> {
+  type Trtc = {
+    on(e: string, f: (p: { userId: string; streamType: string }) => void): void;
+    off(e: string, f: (p: { userId: string; streamType: string }) => void): void;
+    enterRoom(a: unknown): Promise<void>;
+    startRemoteVideo(a: unknown): Promise<void>;
+  };
+  const trtc = t as Trtc;
+  const EVENT = (globalThis as unknown as { TRTC: { EVENT: Record<string, string> } }).TRTC.EVENT;
+  const doc = (globalThis as unknown as { document: { createElement(t: string): DomElement; body: DomElement } })
+    .document;
+  type DomElement = { id: string; style: { cssText: string }; appendChild(e: DomElement): void; remove(): void };
+  const available = new Map<string, number>();
+  const frames = new Map<string, number>();
+  let done: () => void = () => undefined;
+  const allFrames = new Promise<void>((resolve) => (done = resolve));
+  const onFrame = (p: { userId: string; streamType: string }) => {
+    if (p.streamType !== 'main' || !args.others.includes(p.userId) || frames.has(p.userId)) return;
+    frames.set(p.userId, performance.now());
+    if (frames.size === args.others.length) done();
+  };
+  const onAvailable = (p: { userId: string; streamType: string }) => {
+    if (p.streamType !== 'main' || available.has(p.userId)) return;
+    available.set(p.userId, performance.now());
+    const view = doc.createElement('div');
+    view.id = `meeting-${p.userId}`;
+    view.style.cssText = 'width:160px;height:120px';
+    doc.body.appendChild(view);
+    trtc
+      .startRemoteVideo({ userId: p.userId, streamType: 'main', view: view.id })
+      .catch((e: { message?: string }) => errors.set(p.userId, String(e?.message)));
+  };
+  const errors = new Map<string, string>();
+  trtc.on(EVENT['FIRST_VIDEO_FRAME']!, onFrame);
+  trtc.on(EVENT['REMOTE_VIDEO_AVAILABLE']!, onAvailable);
+  const start = performance.now();
+  await trtc.enterRoom(args.enter);
+  await Promise.race([allFrames, new Promise((r) => setTimeout(r, args.timeoutMs))]);
+  trtc.off(EVENT['FIRST_VIDEO_FRAME']!, onFrame);
+  trtc.off(EVENT['REMOTE_VIDEO_AVAILABLE']!, onAvailable);
+  return {
+    pairs: args.others
+      .filter((userId) => frames.has(userId))
+      .map((userId) => ({
+        userId,
+        enterToFrame: frames.get(userId)! - start,
+        availableToFrame: frames.get(userId)! - available.get(userId)!,
+      })),
+    missing: args.others
+      .filter((userId) => !frames.has(userId))
+      .map((userId) => `${userId}${available.has(userId) ? '' : ' (never available)'} ${errors.get(userId) ?? ''}`),
+  };
+}
+
+/** Leaves and removes the views of {@link meetingJoin}. */
+async function meetingLeave(t: unknown): Promise<void> {
+  await (t as { exitRoom(): Promise<void> }).exitRoom();
+  const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): { remove(): void }[] } }).document;
+  for (const view of doc.querySelectorAll('[id^="meeting-"]')) view.remove();
+}
+
+/** CPU seconds (user + system) of every browser and mediasoup-worker process, by pid, read from /proc. */
+function cpuSnapshot(): Map<string, { group: 'browser' | 'worker'; seconds: number }> {
+  const tick = 100; // USER_HZ on Linux
+  const out = new Map<string, { group: 'browser' | 'worker'; seconds: number }>();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+    if (/^(chromium|chrome)/i.test(comm)) out.set(pid, { group: 'browser', seconds });
+    else if (comm.startsWith('mediasoup-work')) out.set(pid, { group: 'worker', seconds });
+  }
+  return out;
+}
+
+/** CPU seconds spent between two snapshots (processes that ended in between are not counted). */
+function cpuBetween(
+  before: ReturnType<typeof cpuSnapshot>,
+  after: ReturnType<typeof cpuSnapshot>,
+  ownBefore: NodeJS.CpuUsage,
+): { browser: number; server: number } {
+  let browser = 0;
+  let server = 0;
+  for (const [pid, { group, seconds }] of after) {
+    const spent = seconds - (before.get(pid)?.seconds ?? 0);
+    if (group === 'browser') browser += spent;
+    else server += spent;
+  }
+  const own = process.cpuUsage(ownBefore);
+  return { browser, server: server + (own.user + own.system) / 1e6 };
+}
+
+/** The machine's 1-minute load average (other work on it skews every figure). */
+function loadAverage(): string {
+  return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+}
+
+function summary(label: string, values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${label} p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`;
+}
+
+async function meeting(e2e: E2E, n: number, rounds: number): Promise<void> {
+  const users = Array.from({ length: n }, (_, i) => `m${n}-${i}`);
+  const pages: ClientPage[] = [];
+  for (const userId of users) {
+    const page = await e2e.newPage(userId);
+    const video = await page.invoke('startLocalVideo', { view: 'local', option: { profile: '480p' } });
+    if (!video.ok) throw new Error(`${userId} startLocalVideo: ${JSON.stringify(video)}`);
+    pages.push(page);
+  }
+  const enterToFrame: number[] = [];
+  const availableToFrame: number[] = [];
+  const missing: string[] = [];
+  const before = cpuSnapshot();
+  const ownBefore = process.cpuUsage();
+  const loadBefore = loadAverage();
+  const startedAt = Date.now();
+  for (let round = 0; round < rounds; round++) {
+    const roomId = 500_000 + n * 100 + round;
+    const results = await Promise.all(
+      pages.map((page, i) =>
+        page.call(meetingJoin, {
+          enter: { sdkAppId: e2e.test.sdkAppId, userId: users[i], userSig: e2e.userSig(users[i]!), roomId },
+          others: users.filter((u) => u !== users[i]),
+          timeoutMs: 30_000,
+        }),
+      ),
+    );
+    for (const [i, result] of results.entries()) {
+      if (!result.ok) throw new Error(`${users[i]} round ${round + 1}: ${JSON.stringify(result)}`);
+      for (const m of result.value.missing) missing.push(`${users[i]} ← ${m}`);
+      for (const pair of result.value.pairs) {
+        enterToFrame.push(pair.enterToFrame);
+        availableToFrame.push(pair.availableToFrame);
+      }
+    }
+    await Promise.all(pages.map((page) => page.call(meetingLeave)));
+    process.stdout.write(`\rmeeting N = ${n}: round ${round + 1}/${rounds}   `);
+  }
+  const cpu = cpuBetween(before, cpuSnapshot(), ownBefore);
+  const wall = (Date.now() - startedAt) / 1000;
+  const browserCpu = cpu.browser;
+  const serverCpu = cpu.server;
+  console.log(
+    `\nmeeting start, N = ${n}, ${rounds} rounds, ${enterToFrame.length} pairs:\n` +
+      `  ${summary('enterRoom → first frame:', enterToFrame)}\n` +
+      `  ${summary('REMOTE_VIDEO_AVAILABLE → first frame:', availableToFrame)}\n` +
+      `  CPU over ${wall.toFixed(1)} s wall: browsers ${browserCpu.toFixed(1)} s (${((100 * browserCpu) / (browserCpu + serverCpu)).toFixed(0)} %), ` +
+      `server + mediasoup worker ${serverCpu.toFixed(1)} s; load average ${loadBefore} → ${loadAverage()}` +
+      (missing.length ? `\n  no frame within 30 s for ${missing.length} pairs: ${missing.slice(0, 8).join('; ')}` : ''),
+  );
+  for (const page of pages) await page.close();
+}
+
 const e2e = await startE2E();
 try {
+  if (JOINS > 0) await sequentialJoins(e2e);
+  for (const n of MEETING_SIZES) await meeting(e2e, n, MEETING_ROUNDS);
+} finally {
+  await e2e.close();
+}
+
+async function sequentialJoins(e2e: E2E): Promise<void> {
   const room = { roomId: 424242 };
   const publisher = await e2e.newPage('publisher');
   const enterPublisher = await publisher.call((t, a) => (t as { enterRoom(x: unknown): Promise<void> }).enterRoom(a), {
@@ -83,6 +277,6 @@ try {
     `\nenterRoom → first decoded remote frame over ${JOINS} joins (${GAP_MS} ms apart): p50 ${percentile(sorted, 50).toFixed(0)} ms, ` +
       `p95 ${percentile(sorted, 95).toFixed(0)} ms, min ${sorted[0]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`,
   );
-} finally {
-  await e2e.close();
+  await publisher.close();
+  await viewer.close();
 }

@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, startConclave, type ConfigInput } from '@conclave/server';
 
-export const START_USAGE = `conclave start [--dev] [--config file.json] [--host addr] [--port n]
+export const START_USAGE = `conclave start [--dev [--dev-allow-remote]] [--config file.json] [--host addr] [--port n]
   --dev          development mode: generated dev app, keys and self-signed certificate (non-loopback), demo page signs UserSigs
+  --dev-allow-remote  allow dev mode on a non-loopback --host (anyone who reaches it gets dev UserSigs)
   --config FILE  JSON configuration file (also CONCLAVE_CONFIG); environment variables override it, flags override both`;
 
 export async function startCommand(argv: string[]): Promise<void> {
@@ -12,6 +13,7 @@ export async function startCommand(argv: string[]): Promise<void> {
     strict: true,
     options: {
       dev: { type: 'boolean' },
+      'dev-allow-remote': { type: 'boolean' },
       config: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
@@ -19,6 +21,7 @@ export async function startCommand(argv: string[]): Promise<void> {
   });
   const overrides: ConfigInput = {};
   if (values.dev) overrides.dev = true;
+  if (values['dev-allow-remote']) overrides.devAllowRemote = true;
   if (values.host !== undefined || values.port !== undefined) {
     overrides.http = {
       ...(values.host !== undefined ? { host: values.host } : {}),
@@ -35,10 +38,14 @@ export async function startCommand(argv: string[]): Promise<void> {
   );
   const stop = (signal: string): void => {
     log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // In a cluster the node first stops taking new rooms, so joins arriving meanwhile are placed elsewhere.
+    server
+      .drain()
+      .then(() => server.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

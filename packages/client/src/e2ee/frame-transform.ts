@@ -65,8 +65,10 @@ export class FrameCrypto {
         return;
       case 'removeSharedRoomKey':
         this.#sharedRoomKeys.delete(command.generation);
-        // Receivers may hold keys derived from it; start them afresh (they re-derive from what is left).
-        this.#receivers.clear();
+        // Forget the keys derived from it; the receivers (and their replay windows) stay.
+        for (const { receiver } of this.#receivers.values()) {
+          receiver.removeKeysWhere((kid) => sharedKidGeneration(kid) === command.generation);
+        }
         return;
       case 'removeParticipant':
         this.#receivers.delete(command.participantId);

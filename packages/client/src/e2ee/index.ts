@@ -11,9 +11,9 @@
 export { e2eeSupport, managedKeysSupported, type E2eeSupport } from './support.ts';
 export type { KeyCommand, KeyProvider } from './key-provider.ts';
 export { SharedKeyProvider, type SharedKeyProviderOptions } from './shared-key-provider.ts';
-export { KeyDistributor, type KeyDistributorOptions } from './managed/key-distributor.ts';
+export { KeyDistributor, type KeyDistributorOptions, type KeyHolder } from './managed/key-distributor.ts';
 export { MAX_KEY_MESSAGE_LENGTH } from './managed/key-message.ts';
-export { securityCode, type SecurityCodeEntry } from './managed/security-code.ts';
+export { keyFingerprint, securityCode, type SecurityCodeEntry } from './managed/security-code.ts';
 export {
   clearByteCount,
   e2eeCodecOf,

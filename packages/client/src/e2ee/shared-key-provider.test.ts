@@ -69,7 +69,11 @@ describe('shared key provider', () => {
 
     await timers.advance(5000);
     assert.deepEqual(await bobWorker.decryptFrame('alice', before.data, 'opus'), { ok: false, reason: 'unknown-kid' });
-    assert.equal((await bobWorker.decryptFrame('alice', after.data, 'opus')).ok, true);
+    // Dropping the old generation keeps the replay windows: a frame seen before is still refused.
+    assert.deepEqual(await bobWorker.decryptFrame('alice', after.data, 'opus'), { ok: false, reason: 'replay' });
+    const later = await aliceWorker.encryptFrame(opusFrame('gen 1, later'), 'opus');
+    assert.ok(later.ok);
+    assert.equal((await bobWorker.decryptFrame('alice', later.data, 'opus')).ok, true);
     alice.close();
     bob.close();
   });

@@ -4,10 +4,13 @@
  *   POST /admin/apps/:sdkAppId/api-credentials · GET /admin/apps/:sdkAppId/api-credentials
  *   DELETE /admin/apps/:sdkAppId/api-credentials/:secretId (revoke)
  */
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { ConclaveError } from '@conclave/protocol';
 import type { ApiCredentialRecord } from '../apps/api-credentials.ts';
 import { sdkAppIdParam } from './apps.ts';
+import type { AuditSink } from '../audit/audit-entry.ts';
+import type { OperatorAccess } from '../operators/access.ts';
+import { auditAdminChanges } from './admin-audit.ts';
 import { sendHttpError } from './http-errors.ts';
 
 /** The credential operations these routes use (AppRegistry.apiCredentials satisfies it). */
@@ -20,7 +23,9 @@ export interface ApiCredentialAdmin {
 /** Options of {@link apiCredentialRoutes}. */
 export interface ApiCredentialRoutesOptions {
   credentials: ApiCredentialAdmin;
-  requireAdmin: preHandlerAsyncHookHandler;
+  /** The operator access check: every route needs `apps.secrets`. */
+  requirePermission: OperatorAccess['requirePermission'];
+  audit: AuditSink;
 }
 
 function secretIdParam(value: string): string {
@@ -34,15 +39,20 @@ type Params = { Params: { sdkAppId: string } };
 /** Fastify plugin: API credential routes. */
 export const apiCredentialRoutes: FastifyPluginAsync<ApiCredentialRoutesOptions> = async (
   app,
-  { credentials, requireAdmin },
+  { credentials, requirePermission, audit },
 ) => {
   app.setErrorHandler(sendHttpError);
-  app.addHook('preHandler', requireAdmin);
+  auditAdminChanges(app, audit);
+  app.addHook('preHandler', requirePermission('apps.secrets'));
 
-  app.post<Params>('/admin/apps/:sdkAppId/api-credentials', async (request, reply) => {
-    const created = await credentials.create(sdkAppIdParam(request.params.sdkAppId));
-    return reply.status(201).header('cache-control', 'no-store').send(created);
-  });
+  app.post<Params>(
+    '/admin/apps/:sdkAppId/api-credentials',
+    { config: { audit: 'apps.api_credentials.create' } },
+    async (request, reply) => {
+      const created = await credentials.create(sdkAppIdParam(request.params.sdkAppId));
+      return reply.status(201).header('cache-control', 'no-store').send(created);
+    },
+  );
 
   app.get<Params>('/admin/apps/:sdkAppId/api-credentials', async (request) => ({
     credentials: await credentials.list(sdkAppIdParam(request.params.sdkAppId)),
@@ -50,6 +60,7 @@ export const apiCredentialRoutes: FastifyPluginAsync<ApiCredentialRoutesOptions>
 
   app.delete<{ Params: { sdkAppId: string; secretId: string } }>(
     '/admin/apps/:sdkAppId/api-credentials/:secretId',
+    { config: { audit: 'apps.api_credentials.revoke' } },
     async (request) => ({
       credential: await credentials.revoke(
         sdkAppIdParam(request.params.sdkAppId),

@@ -8,36 +8,50 @@ import { after, before, test } from 'node:test';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { AuditLog } from '../audit/audit-log.ts';
+import { createOperatorPlane } from '../operators/operator-plane.ts';
 import { openRegionStores } from '../storage/regions.ts';
 import type { RegionStores } from '../storage/regions.ts';
 import { appsRoutes } from './apps.ts';
 
 let app: FastifyInstance;
 let stores: RegionStores;
+let audit: AuditLog;
+const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-api-'));
-const admin = { 'x-test-admin': 'yes' };
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 before(async () => {
   stores = await openRegionStores(
     { regions: { main: { driver: 'sqlite', path: path.join(dir, 'a.db') } } },
     { masterKey: crypto.randomBytes(32).toString('hex'), logger: pino({ level: 'silent' }) },
   );
+  const masterKey = crypto.randomBytes(32);
+  audit = new AuditLog({ store: stores.control.store, masterKey, logger: pino({ level: 'silent' }) });
+  const { requirePermission } = createOperatorPlane({
+    store: stores.control.store,
+    masterKey,
+    audit,
+    adminToken: ADMIN_TOKEN,
+    sessionIdleMinutes: 30,
+    sessionMaxHours: 12,
+    webauthnOrigin: 'https://console.test',
+  }).access;
   app = Fastify();
   await app.register(appsRoutes, {
     apps: stores.apps,
-    requireAdmin: async (request, reply) => {
-      if (request.headers['x-test-admin'] !== 'yes')
-        await reply.status(401).send({ error: { code: 'UNAUTHORIZED', message: 'admin only' } });
-    },
+    requirePermission,
+    audit,
   });
 });
 after(async () => {
   await app.close();
+  await audit.close();
   await stores.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('every app route refuses a caller the injected requireAdmin refuses', async () => {
+test('every app route refuses a caller without operator credentials (401 OPERATOR_UNAUTHENTICATED)', async () => {
   for (const [method, url] of [
     ['GET', '/admin/apps'],
     ['POST', '/admin/apps'],
@@ -47,6 +61,7 @@ test('every app route refuses a caller the injected requireAdmin refuses', async
   ] as const) {
     const res = await app.inject({ method, url, payload: method === 'POST' ? {} : undefined });
     assert.equal(res.statusCode, 401, `${method} ${url}`);
+    assert.equal(res.json().error.code, 'OPERATOR_UNAUTHENTICATED');
   }
   assert.equal((await stores.apps.list()).length, 0);
 });
@@ -144,4 +159,31 @@ test('PATCH changes the callback URL and key (sealed), switches and name; bad in
 
   await app.inject({ method: 'PATCH', url, headers: admin, payload: { callbackUrl: null, callbackKey: null } });
   assert.equal(await stores.apps.getCallbackConfig(created.sdkAppId), null);
+});
+
+test('each admin change is audited once, as automation, with its app; reads are not', async () => {
+  const created = await app.inject({
+    method: 'POST',
+    url: '/admin/apps',
+    headers: admin,
+    payload: { name: 'Audited', region: 'main' },
+  });
+  const sdkAppId = (created.json() as { app: { sdkAppId: number } }).app.sdkAppId;
+  await app.inject({ method: 'GET', url: `/admin/apps/${sdkAppId}`, headers: admin });
+  await app.inject({ method: 'POST', url: `/admin/apps/${sdkAppId}/rotate-key`, headers: admin });
+  await app.inject({ method: 'POST', url: `/admin/apps/${sdkAppId}/terminate`, headers: admin });
+  const records = (await audit.list({ sdkAppId })).reverse();
+  assert.deepEqual(
+    records.map((r) => [r.action, r.actor.kind, r.actor.id, r.result]),
+    [
+      ['apps.create', 'automation', 'admin-token', 'ok'],
+      ['apps.rotate_key', 'automation', 'admin-token', 'ok'],
+      ['apps.terminate', 'automation', 'admin-token', 'ok'],
+    ],
+  );
+  const wrong = await app.inject({ method: 'GET', url: '/admin/apps', headers: { authorization: 'Bearer nope' } });
+  assert.equal(wrong.statusCode, 401);
+  const denied = await audit.list({ action: 'access.apps.read' });
+  assert.equal(denied[0]?.result, 'denied');
+  assert.equal(denied[0]?.detail, 'OPERATOR_UNAUTHENTICATED');
 });

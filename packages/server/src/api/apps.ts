@@ -1,13 +1,17 @@
 /**
- * Admin routes of the app registry (the TRTC console's app management). Every route runs the injected
- * `requireAdmin` pre-handler first; responses carrying a secret are marked no-store.
+ * Admin routes of the app registry (the TRTC console's app management). Every route needs a permission of the
+ * operator access check (`apps.read` to look, `apps.write` to change, `apps.secrets` to rotate the key); every
+ * change is audited (api/admin-audit.ts); responses carrying a secret are marked no-store.
  *   POST /admin/apps · GET /admin/apps · GET /admin/apps/:sdkAppId
  *   PATCH /admin/apps/:sdkAppId · POST /admin/apps/:sdkAppId/rotate-key · POST /admin/apps/:sdkAppId/terminate
  * The plugin installs the shared error handler (http-errors.ts) in its own scope, so it works standalone too.
  */
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { ConclaveError } from '@conclave/protocol';
 import type { AppCreateInput, AppRecord, AppUpdateInput } from '../apps/app-types.ts';
+import type { AuditSink } from '../audit/audit-entry.ts';
+import type { OperatorAccess } from '../operators/access.ts';
+import { auditAdminChanges } from './admin-audit.ts';
 import { sendHttpError } from './http-errors.ts';
 
 /** Parses a `:sdkAppId` route parameter. */
@@ -30,37 +34,54 @@ export interface AppAdmin {
 /** Options of {@link appsRoutes}. */
 export interface AppsRoutesOptions {
   apps: AppAdmin;
-  /** Admin authentication (provided by the caller); must reply/throw to refuse. */
-  requireAdmin: preHandlerAsyncHookHandler;
+  /** The operator access check (operators/access.ts). */
+  requirePermission: OperatorAccess['requirePermission'];
+  audit: AuditSink;
 }
 
-/** Fastify plugin: app management routes. Register with `app.register(appsRoutes, { apps, requireAdmin })`. */
-export const appsRoutes: FastifyPluginAsync<AppsRoutesOptions> = async (app, { apps, requireAdmin }) => {
+/** Fastify plugin: app management routes. */
+export const appsRoutes: FastifyPluginAsync<AppsRoutesOptions> = async (app, { apps, requirePermission, audit }) => {
   app.setErrorHandler(sendHttpError);
-  app.addHook('preHandler', requireAdmin);
+  auditAdminChanges(app, audit);
+  const read = { preHandler: requirePermission('apps.read') };
+  const write = (action: string) => ({ preHandler: requirePermission('apps.write'), config: { audit: action } });
+  const secrets = (action: string) => ({ preHandler: requirePermission('apps.secrets'), config: { audit: action } });
 
-  app.post<{ Body: AppCreateInput }>('/admin/apps', async (request, reply) => {
+  app.post<{ Body: AppCreateInput }>('/admin/apps', write('apps.create'), async (request, reply) => {
     const created = await apps.create(request.body);
+    request.auditSdkAppId = created.app.sdkAppId;
     return reply.status(201).header('cache-control', 'no-store').send(created);
   });
 
-  app.get('/admin/apps', async () => ({ apps: await apps.list() }));
+  app.get('/admin/apps', read, async () => ({ apps: await apps.list() }));
 
-  app.get<{ Params: { sdkAppId: string } }>('/admin/apps/:sdkAppId', async (request) => ({
+  app.get<{ Params: { sdkAppId: string } }>('/admin/apps/:sdkAppId', read, async (request) => ({
     app: await apps.get(sdkAppIdParam(request.params.sdkAppId)),
   }));
 
-  app.patch<{ Params: { sdkAppId: string }; Body: AppUpdateInput }>('/admin/apps/:sdkAppId', async (request) => ({
-    app: await apps.update(sdkAppIdParam(request.params.sdkAppId), request.body),
-  }));
+  app.patch<{ Params: { sdkAppId: string }; Body: AppUpdateInput }>(
+    '/admin/apps/:sdkAppId',
+    write('apps.update'),
+    async (request) => ({
+      app: await apps.update(sdkAppIdParam(request.params.sdkAppId), request.body),
+    }),
+  );
 
-  app.post<{ Params: { sdkAppId: string } }>('/admin/apps/:sdkAppId/rotate-key', async (request, reply) => {
-    const sdkAppId = sdkAppIdParam(request.params.sdkAppId);
-    const secretKey = await apps.rotateSecretKey(sdkAppId);
-    return reply.header('cache-control', 'no-store').send({ sdkAppId, secretKey });
-  });
+  app.post<{ Params: { sdkAppId: string } }>(
+    '/admin/apps/:sdkAppId/rotate-key',
+    secrets('apps.rotate_key'),
+    async (request, reply) => {
+      const sdkAppId = sdkAppIdParam(request.params.sdkAppId);
+      const secretKey = await apps.rotateSecretKey(sdkAppId);
+      return reply.header('cache-control', 'no-store').send({ sdkAppId, secretKey });
+    },
+  );
 
-  app.post<{ Params: { sdkAppId: string } }>('/admin/apps/:sdkAppId/terminate', async (request) => ({
-    app: await apps.terminate(sdkAppIdParam(request.params.sdkAppId)),
-  }));
+  app.post<{ Params: { sdkAppId: string } }>(
+    '/admin/apps/:sdkAppId/terminate',
+    write('apps.terminate'),
+    async (request) => ({
+      app: await apps.terminate(sdkAppIdParam(request.params.sdkAppId)),
+    }),
+  );
 };

@@ -8,13 +8,17 @@ import { z } from 'zod';
 import { ConclaveError } from '@conclave/protocol';
 import type { DeliveryLogEntry } from '../callbacks/outbox.ts';
 import { sdkAppIdParam } from './apps.ts';
+import type { OperatorAccess } from '../operators/access.ts';
 import { sendHttpError } from './http-errors.ts';
 
 /** Options of {@link callbackLogRoutes}. */
 export interface CallbackLogRoutesOptions {
   /** Reads an app's log, newest first (unknown app → APP_NOT_FOUND). */
   deliveryLog(sdkAppId: number, options: { limit: number; beforeId?: number }): Promise<DeliveryLogEntry[]>;
-  requireAdmin: preHandlerAsyncHookHandler;
+  /** The operator access check; the route needs `call_data.read`. */
+  requirePermission: OperatorAccess['requirePermission'];
+  /** The grant check for the app's callbacks scope (operators/grants), run after the permission. */
+  requireCallData?: preHandlerAsyncHookHandler;
 }
 
 const querySchema = z
@@ -27,7 +31,8 @@ const querySchema = z
 /** Fastify plugin: the delivery log route. */
 export const callbackLogRoutes: FastifyPluginAsync<CallbackLogRoutesOptions> = async (app, options) => {
   app.setErrorHandler(sendHttpError);
-  app.addHook('preHandler', options.requireAdmin);
+  app.addHook('preHandler', options.requirePermission('call_data.read'));
+  if (options.requireCallData) app.addHook('preHandler', options.requireCallData);
 
   app.get<{ Params: { sdkAppId: string }; Querystring: Record<string, string> }>(
     '/admin/apps/:sdkAppId/callbacks',

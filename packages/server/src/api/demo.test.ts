@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { generate } from 'selfsigned';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
 import { demoContentSecurityPolicy, registerDemo } from './demo.ts';
+import { createHttpServer } from './http-server.ts';
+
+const read = (relative: string) => fs.readFileSync(fileURLToPath(new URL(relative, import.meta.url)), 'utf8');
 
 describe('demo page', () => {
   let app: FastifyInstance;
@@ -80,6 +88,33 @@ describe('demo page', () => {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 404, url);
     }
+  });
+
+  it('on the real server the page keeps its own CSP, gets HSTS over TLS, and the CSP allows what page and SDK do', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', curve: 'P-256' });
+    const transport = { kind: 'https' as const, cert: pems.cert, key: pems.private, source: 'configured' as const };
+    app = createHttpServer(loadConfig({ env: {} }), transport, createLogger('silent'));
+    registerDemo(app, { dev: true });
+    const res = await app.inject({ method: 'GET', url: '/', headers: { host: 'conclave.example:8443' } });
+    assert.equal(res.headers['strict-transport-security'], 'max-age=31536000');
+    assert.equal(res.headers['x-frame-options'], 'DENY');
+    const csp = String(res.headers['content-security-policy']);
+    const directive = (name: string) => csp.split('; ').find((d) => d.startsWith(`${name} `)) ?? '';
+    // Scripts: only this origin, and the page loads only /sdk/trtc.js and /demo/demo.js.
+    assert.equal(directive('script-src'), "script-src 'self'");
+    // The SDK starts its E2EE worker from a blob: URL (room-e2ee.ts), so worker-src must allow blob:.
+    assert.match(read('../../../client/src/room-e2ee.ts'), /new Worker\(url/);
+    assert.match(directive('worker-src'), /\bblob:/);
+    // Signaling is a WebSocket back to the page's origin; local previews are MediaStreams.
+    assert.match(directive('connect-src'), /'self' ws:\/\/conclave\.example:8443 wss:\/\/conclave\.example:8443$/);
+    assert.match(directive('media-src'), /blob: mediastream:/);
+    assert.equal(res.headers['permissions-policy'], 'camera=(self), microphone=(self), display-capture=(self)');
+    // Nothing the page or the SDK bundle does needs 'unsafe-eval' or 'unsafe-inline'.
+    const sources = [read('../../public/demo/demo.js'), read('../../../client/src/room-e2ee.ts')];
+    const bundle = new URL('../../../client/dist/trtc.js', import.meta.url);
+    if (fs.existsSync(bundle)) sources.push(fs.readFileSync(bundle, 'utf8'));
+    for (const source of sources)
+      assert.doesNotMatch(source, /\beval\(|new Function\(|setAttribute\(\s*['"]style|\.innerHTML\s*=|cssText/);
   });
 
   it('keeps a hostile Host header out of the CSP', () => {

@@ -1,12 +1,21 @@
 /**
  * The HTTP(S) server every route and the signaling WebSocket hang off. Timeouts against slow clients
- * (slowloris), a small default body limit, and the JSON error shape of http-errors.ts.
+ * (slowloris), a small default body limit, the JSON error shape of http-errors.ts, and security headers on
+ * every response (HSTS over TLS; a route with a page of its own, the demo, sets its own CSP).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { sendHttpError } from './http-errors.ts';
 import type { Transport } from './tls.ts';
+
+/** Every response is JSON, a script or a page that sets its own CSP: nothing may frame, sniff or be embedded. */
+export const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
 
 export function createHttpServer(config: Config, transport: Transport, log: Logger): FastifyInstance {
   // One instance type for HTTP and HTTPS: routes never depend on which transport carries them.
@@ -18,13 +27,19 @@ export function createHttpServer(config: Config, transport: Transport, log: Logg
     connectionTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     routerOptions: { maxParamLength: 200 },
-    trustProxy: false,
+    // Only configured proxies may speak for the client (X-Forwarded-For); none by default.
+    trustProxy: config.http.trustProxy.length > 0 ? [...config.http.trustProxy] : false,
     ...(transport.kind === 'https'
       ? { https: { cert: transport.cert, key: transport.key, minVersion: 'TLSv1.2' as const } }
       : {}),
   });
   app.server.headersTimeout = config.http.headersTimeoutMs;
 
+  const hsts = transport.kind === 'https';
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000');
+  });
   app.setErrorHandler(sendHttpError);
   app.setNotFoundHandler((_request, reply) =>
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'no such route' } }),

@@ -1,8 +1,9 @@
-/** `GET /metrics` in Prometheus text format: process metrics plus media-worker gauges. */
+/** `GET /metrics` in Prometheus text format: process metrics plus media-worker gauges; behind a bearer token. */
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WorkerPool } from '../media/worker-pool.ts';
 import type { RoomDirectory } from '../rooms/index.ts';
+import { bearerAuth } from './admin-auth.ts';
 
 /** A registry per server, so several servers in one process (tests) don't share counters. */
 export function createMetricsRegistry(workers: WorkerPool, rooms: RoomDirectory): Registry {
@@ -45,8 +46,26 @@ export function createMetricsRegistry(workers: WorkerPool, rooms: RoomDirectory)
   return registry;
 }
 
-export function registerMetrics(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', async (_request, reply) => {
+/** Who may read `/metrics`: with a token, bearers of it; without one, everyone when `open` (dev mode), else nobody. */
+export interface MetricsAccess {
+  token: string | undefined;
+  open: boolean;
+}
+
+/**
+ * Registers `GET /metrics`. Metrics name rooms, workers and load, so outside dev mode they are served only with
+ * `metrics.token`; without one the route does not exist (404).
+ */
+export function registerMetrics(app: FastifyInstance, registry: Registry, access: MetricsAccess): void {
+  if (access.token === undefined && !access.open) {
+    app.log.info('GET /metrics is disabled: set metrics.token (CONCLAVE_METRICS_TOKEN) to scrape it');
+    return;
+  }
+  const preHandler =
+    access.token === undefined
+      ? []
+      : [bearerAuth(access.token, 'METRICS_UNAUTHORIZED', 'a valid metrics bearer token is required')];
+  app.get('/metrics', { preHandler }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

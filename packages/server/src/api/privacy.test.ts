@@ -11,6 +11,8 @@ import { pino } from 'pino';
 import { eraseUser } from '../privacy/erasure.ts';
 import { DATA_INVENTORY } from '../privacy/inventory.ts';
 import { testSample } from '../storage/contract.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import { createOperatorPlane } from '../operators/operator-plane.ts';
 import { openRegionStores } from '../storage/regions.ts';
 import type { RegionStores } from '../storage/regions.ts';
 import { makeCommId } from '../telemetry/comm-id.ts';
@@ -18,6 +20,8 @@ import { privacyRoutes } from './privacy.ts';
 
 let app: FastifyInstance;
 let stores: RegionStores;
+let audit: AuditLog;
+const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-api-'));
 
 before(async () => {
@@ -25,17 +29,27 @@ before(async () => {
     { regions: { main: { driver: 'sqlite', path: path.join(dir, 'p.db') } } },
     { masterKey: crypto.randomBytes(32).toString('hex'), logger: pino({ level: 'silent' }) },
   );
+  const masterKey = crypto.randomBytes(32);
+  audit = new AuditLog({ store: stores.control.store, masterKey, logger: pino({ level: 'silent' }) });
+  const { requirePermission } = createOperatorPlane({
+    store: stores.control.store,
+    masterKey,
+    audit,
+    adminToken: ADMIN_TOKEN,
+    sessionIdleMinutes: 30,
+    sessionMaxHours: 12,
+    webauthnOrigin: 'https://console.test',
+  }).access;
   app = Fastify();
   await app.register(privacyRoutes, {
     eraseUser: (r) => eraseUser(stores, r),
-    requireAdmin: async (request, reply) => {
-      if (request.headers['x-test-admin'] !== 'yes')
-        await reply.status(401).send({ error: { code: 'UNAUTHORIZED', message: 'admin only' } });
-    },
+    requirePermission,
+    audit,
   });
 });
 after(async () => {
   await app.close();
+  await audit.close();
   await stores.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -58,12 +72,18 @@ test('POST /admin/privacy/deletions: admin only, returns the receipt, malformed 
   const res = await app.inject({
     method: 'POST',
     url: '/admin/privacy/deletions',
-    headers: { 'x-test-admin': 'yes' },
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     payload,
   });
   assert.equal(res.statusCode, 200);
   const { receipt } = res.json() as { receipt: { deleted: Record<string, number>; subjectHash: string } };
-  assert.deepEqual(receipt.deleted, { backend_logs: 0, quality_samples: 3, user_events: 0, callback_deliveries: 0 });
+  assert.deepEqual(receipt.deleted, {
+    backend_logs: 0,
+    quality_samples: 3,
+    user_events: 0,
+    callback_deliveries: 0,
+    quality_rollups: 1,
+  });
   assert.ok(!res.body.includes('carol'), 'the receipt does not echo the userId');
   const bad: [unknown, string][] = [
     [{ sdkAppId: rec.sdkAppId }, 'DELETION_REQUEST_INVALID'],
@@ -76,7 +96,7 @@ test('POST /admin/privacy/deletions: admin only, returns the receipt, malformed 
     const r = await app.inject({
       method: 'POST',
       url: '/admin/privacy/deletions',
-      headers: { 'x-test-admin': 'yes' },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       payload: p as object,
     });
     assert.equal((r.json() as { error: { code: string } }).error.code, code, JSON.stringify(p));

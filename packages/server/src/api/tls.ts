@@ -49,6 +49,13 @@ function readPem(file: string, field: string): string {
   }
 }
 
+/** Where dev mode keeps its self-signed certificate, when it has made one (TURN over TLS reuses it). */
+export function devCertificateFiles(config: Config): { certFile: string; keyFile: string } | undefined {
+  const dir = path.join(dataDir(config), 'tls');
+  const files = { certFile: path.join(dir, 'dev-cert.pem'), keyFile: path.join(dir, 'dev-key.pem') };
+  return fs.existsSync(files.certFile) && fs.existsSync(files.keyFile) ? files : undefined;
+}
+
 /** A self-signed certificate kept in the data directory so browsers need to accept it only once. */
 async function devCertificate(config: Config, log: Logger): Promise<{ cert: string; key: string }> {
   const dir = path.join(dataDir(config), 'tls');

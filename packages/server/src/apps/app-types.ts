@@ -8,6 +8,20 @@ export const BILLING_MODES = ['pay_as_you_go', 'prepaid_package', 'free_trial'] 
 export const SDK_APP_ID_MIN = 1_400_000_000;
 export const SDK_APP_ID_MAX = 1_499_999_999;
 
+/**
+ * A callback URL's shape. Where it may point (https only, no private addresses) depends on configuration and is
+ * checked by the registry with the callback network policy (callbacks/url-policy.ts), at set time and delivery.
+ */
+export const callbackUrlSchema = z
+  .string()
+  .max(1024)
+  .regex(/^https?:\/\/\S+$/, 'callbackUrl must be an http(s) URL')
+  .refine((u) => URL.canParse(u), 'callbackUrl is not a valid URL')
+  .refine(
+    (u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
+    'callbackUrl may not carry a user name or password',
+  );
+
 /** Validated input of {@link AppRegistry.create}. Unknown fields are rejected so typos do not pass silently. */
 export const AppCreateInputSchema = z
   .object({
@@ -19,11 +33,7 @@ export const AppCreateInputSchema = z
     advancedPermissionControl: z.boolean().default(false),
     /** Every room of the app requires end-to-end encrypted media; entrants without E2EE are refused. */
     requireE2ee: z.boolean().default(false),
-    callbackUrl: z
-      .string()
-      .max(1024)
-      .regex(/^https?:\/\/\S+$/, 'callbackUrl must be an http(s) URL')
-      .optional(),
+    callbackUrl: callbackUrlSchema.optional(),
     // TRTC's callback key: letters and digits, at most 32.
     callbackKey: z
       .string()
@@ -44,11 +54,7 @@ export const AppUpdateInputSchema = z
     relayEnabled: z.boolean(),
     advancedPermissionControl: z.boolean(),
     requireE2ee: z.boolean(),
-    callbackUrl: z
-      .string()
-      .max(1024)
-      .regex(/^https?:\/\/\S+$/, 'callbackUrl must be an http(s) URL')
-      .nullable(),
+    callbackUrl: callbackUrlSchema.nullable(),
     callbackKey: z
       .string()
       .regex(/^[A-Za-z0-9]{1,32}$/, 'callbackKey must be 1-32 letters or digits')

@@ -4,9 +4,11 @@
  * in its region's store (storage/regions.ts).
  */
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Selectable } from 'kysely';
 import { ConclaveError } from '@conclave/protocol';
+import { CallbackUrlPolicy } from '../callbacks/url-policy.ts';
 import type { AppsTable } from '../storage/schema.ts';
 import type { Store } from '../storage/store.ts';
 import { ApiCredentials } from './api-credentials.ts';
@@ -23,9 +25,19 @@ export interface AppRegistryOptions {
   regions: readonly string[];
   logger: Logger;
   now: () => number;
+  /** Where callback URLs may point; checked when one is set. Default: https to public addresses only. */
+  callbackUrlPolicy?: CallbackUrlPolicy;
 }
 
 type AppRow = Selectable<AppsTable>;
+
+export type AppRegistryEvents = {
+  /**
+   * UserSigs already issued stopped being valid: the secret key was rotated or the app terminated (in this
+   * process; other processes' changes are found by re-reading, see conference/).
+   */
+  revoked: [sdkAppId: number, why: 'key_rotated' | 'terminated'];
+};
 
 /** Checks an SDKAppID from outside: a positive 32-bit integer. */
 export function assertSdkAppId(value: unknown): number {
@@ -41,35 +53,41 @@ function newSecretKey(): string {
 }
 
 /** App registry over the control store. */
-export class AppRegistry {
+export class AppRegistry extends EventEmitter<AppRegistryEvents> {
   readonly #store: Store;
   readonly #master: MasterKey;
   readonly #regions: readonly string[];
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #callbackUrlPolicy: CallbackUrlPolicy;
   /** The apps' Cloud API credentials (SecretId/SecretKey), sealed under each app's data key. */
   readonly apiCredentials: ApiCredentials;
 
   constructor(options: AppRegistryOptions) {
+    super();
     this.#store = options.store;
     this.#master = options.masterKey;
     this.#regions = options.regions;
     this.#log = options.logger.child({ subsystem: 'apps' });
     this.#now = options.now;
+    this.#callbackUrlPolicy = options.callbackUrlPolicy ?? new CallbackUrlPolicy();
     this.apiCredentials = new ApiCredentials({
       store: options.store,
       logger: options.logger,
       now: options.now,
       activeDataKey: async (sdkAppId) => this.#dataKey(this.#assertActive(await this.#row(sdkAppId)).sdk_app_id),
-      isActive: async (sdkAppId) => {
-        const row = await this.#store.db
-          .selectFrom('apps')
-          .select('status')
-          .where('sdk_app_id', '=', sdkAppId)
-          .executeTakeFirst();
-        return row?.status === 'active';
-      },
+      isActive: (sdkAppId) => this.isActive(sdkAppId),
     });
+  }
+
+  /** True while the app exists and is not terminated (unknown ids are simply not active). */
+  async isActive(sdkAppId: number): Promise<boolean> {
+    const row = await this.#store.db
+      .selectFrom('apps')
+      .select('status')
+      .where('sdk_app_id', '=', sdkAppId)
+      .executeTakeFirst();
+    return row?.status === 'active';
   }
 
   /** Creates an app with a generated SDKAppID and secret key. The secret is returned once, here. */
@@ -113,6 +131,7 @@ export class AppRegistry {
       .where('sdk_app_id', '=', row.sdk_app_id)
       .execute();
     this.#log.info({ sdkAppId }, 'app secret key rotated');
+    this.emit('revoked', row.sdk_app_id, 'key_rotated');
     return secretKey;
   }
 
@@ -127,6 +146,7 @@ export class AppRegistry {
       );
     }
     const u = parsed.data;
+    if (u.callbackUrl != null) this.#checkCallbackUrl(u.callbackUrl);
     const id = row.sdk_app_id;
     const dataKey = u.callbackUrl !== undefined || u.callbackKey !== undefined ? await this.#dataKey(id) : undefined;
     const seal = (field: 'callback_url' | 'callback_key', value: string | null) =>
@@ -163,6 +183,7 @@ export class AppRegistry {
         .where('sdk_app_id', '=', row.sdk_app_id)
         .execute();
       this.#log.info({ sdkAppId }, 'app terminated');
+      this.emit('revoked', row.sdk_app_id, 'terminated');
     }
     return this.get(sdkAppId);
   }
@@ -260,6 +281,17 @@ export class AppRegistry {
     return result;
   }
 
+  /** The network policy's verdict at set time (names are resolved and checked again at every delivery). */
+  #checkCallbackUrl(url: string): void {
+    try {
+      this.#callbackUrlPolicy.check(url);
+    } catch (err) {
+      if (err instanceof ConclaveError && err.code === 'CALLBACK_URL_DENIED')
+        throw new ConclaveError('APP_INVALID', `callbackUrl: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
   async #insert(
     raw: AppCreateInput,
     fixedId: number | undefined,
@@ -273,6 +305,7 @@ export class AppRegistry {
       );
     }
     const input = parsed.data;
+    if (input.callbackUrl !== undefined) this.#checkCallbackUrl(input.callbackUrl);
     if (!this.#regions.includes(input.region)) {
       throw new ConclaveError('REGION_UNKNOWN', `Unknown region "${input.region}"`, {
         details: { regions: [...this.#regions] },

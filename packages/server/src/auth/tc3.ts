@@ -22,7 +22,7 @@ export interface Tc3Verified {
   secretId: string;
   service: string;
   timestamp: number;
-  /** Hex signature, unique per signed request: the replay cache keys on it. */
+  /** Hex signature. TC3 does not sign X-TC-Action, so the replay memory keys on (action, signature). */
   signature: string;
 }
 

@@ -1,15 +1,19 @@
-// Event callbacks end to end: a real server, a scripted call over signaling, real HTTP receivers on loopback.
+// Event callbacks end to end: a real server, a scripted call over signaling, real HTTP receivers on loopback
+// (allow-listed: by default the callback network policy refuses loopback and plain http).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadOrCreateDevKeys } from '../dev-keys.ts';
+import { operatorWithGrant } from '../testing/operator-client.ts';
 import { startTestServer, type TestServer } from '../testing/test-server.ts';
 import { joinRoom, publish } from '../testing/trtc-client.ts';
+import { ConclaveError } from '@conclave/protocol';
 import type { CallbackBody } from './events.ts';
 import { verifyCallbackSignature } from './signature.ts';
 
 const CALLBACK_KEY = 'cbKey2024';
+/** The on-premises configuration these tests' loopback receivers need. */
+const LOOPBACK_RECEIVERS = { callbacks: { allowedHosts: ['127.0.0.1'], allowInsecureHttp: true } };
 
 /** A callback receiver that checks every Sign and answers `failures` 500s before it accepts. */
 async function receiver(options: { failures?: number; port?: number } = {}) {
@@ -63,18 +67,17 @@ async function callbackApp(t: TestServer, url: string) {
   });
 }
 
+/** The delivery log as an operator reads it: under an approved grant with the `callbacks` scope. */
 async function deliveryLog(t: TestServer, sdkAppId: number) {
-  const { adminToken } = loadOrCreateDevKeys({ dataDir: t.dataDir } as never);
-  const res = await fetch(`${t.server.url}/admin/apps/${sdkAppId}/callbacks`, {
-    headers: { authorization: `Bearer ${adminToken}` },
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { deliveries: Record<string, unknown>[] }).deliveries;
+  const support = await operatorWithGrant(t.server, sdkAppId, ['callbacks']);
+  const res = await support.get(`/admin/apps/${sdkAppId}/callbacks`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.json<{ deliveries: Record<string, unknown>[] }>().deliveries;
 }
 
 let t: TestServer;
 before(async () => {
-  t = await startTestServer();
+  t = await startTestServer(LOOPBACK_RECEIVERS);
 });
 after(() => t.close());
 
@@ -137,7 +140,7 @@ describe('callback delivery', { concurrency: true }, () => {
     const probe = await receiver();
     const port = probe.port;
     await probe.close();
-    const first = await startTestServer();
+    const first = await startTestServer(LOOPBACK_RECEIVERS);
     const { app, secretKey } = await callbackApp(first, `http://127.0.0.1:${port}/trtc/callback`);
     const carol = await joinRoom(first, 'carol', { roomId: 8702 }, { sdkAppId: app.sdkAppId, secretKey });
     assert.equal((await carol.client.request('leave')).ok, true);
@@ -155,12 +158,66 @@ describe('callback delivery', { concurrency: true }, () => {
     await first.stop();
 
     const r = await receiver({ port });
-    const second = await startTestServer({}, { dataDir: first.dataDir });
+    const second = await startTestServer(LOOPBACK_RECEIVERS, { dataDir: first.dataDir });
     try {
       await r.until(() => r.delivered().length >= 4, 5_000);
       assert.deepEqual(r.delivered(), [101, 103, 104, 102]);
     } finally {
       await second.close();
+      await r.close();
+    }
+  });
+});
+
+describe('callback network policy', () => {
+  test('by default a loopback or plain-http callback URL is refused when it is set', async () => {
+    const strict = await startTestServer();
+    try {
+      for (const url of ['http://127.0.0.1:9/cb', 'https://127.0.0.1:9/cb', 'https://169.254.169.254/cb']) {
+        await assert.rejects(
+          strict.server.stores.apps.create({ name: 'x', region: 'default', callbackUrl: url }),
+          (e: unknown) => e instanceof ConclaveError && e.code === 'APP_INVALID' && /^callbackUrl: /.test(e.message),
+          url,
+        );
+      }
+      const { app } = await strict.server.stores.apps.create({ name: 'x', region: 'default' });
+      await assert.rejects(
+        strict.server.stores.apps.update(app.sdkAppId, { callbackUrl: 'https://localhost/cb' }),
+        /callbackUrl: localhost names this machine/,
+      );
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('a stored URL the policy now refuses is not delivered: failed at once, with the reason in the log', async () => {
+    const r = await receiver();
+    const permissive = await startTestServer(LOOPBACK_RECEIVERS);
+    const { app, secretKey } = await callbackApp(permissive, r.url);
+    await permissive.stop();
+    // Plain http stays allowed, so the refusal is the loopback address's.
+    const strict = await startTestServer({ callbacks: { allowInsecureHttp: true } }, { dataDir: permissive.dataDir });
+    try {
+      const dave = await joinRoom(strict, 'dave', { roomId: 8703 }, { sdkAppId: app.sdkAppId, secretKey });
+      let log: Record<string, unknown>[] = [];
+      for (let i = 0; i < 100 && !(log.length === 2 && log.every((d) => d.status !== 'pending')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        log = await deliveryLog(strict, app.sdkAppId);
+      }
+      assert.deepEqual(
+        log.map((d) => [d.eventType, d.status, d.attempts, d.lastStatus]),
+        [
+          [103, 'failed', 1, null],
+          [101, 'failed', 1, null],
+        ],
+      );
+      for (const d of log)
+        assert.match(String(d.lastError), /^CALLBACK_URL_DENIED: 127\.0\.0\.1 is a loopback address/);
+      assert.equal(r.received.length, 0);
+      dave.client.close();
+      await dave.client.closed;
+    } finally {
+      await strict.close();
       await r.close();
     }
   });

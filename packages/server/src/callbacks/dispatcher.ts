@@ -3,7 +3,11 @@
  * (outbox.ts) before anything is sent, so a restart loses none; a loop then delivers each app's queue in order
  * with TRTC's schedule (schedule.ts): 5 s timeout, one immediate retry, then every 10 s until a minute has
  * passed since the first attempt, then the event is given up (status `failed` in the delivery log).
- * Apps are independent: a slow receiver holds back only its own app's queue.
+ * An event whose URL or addresses the network policy (url-policy.ts) refuses is given up at once, with the reason
+ * in the log. Apps are independent: a slow receiver holds back only its own app's queue.
+ * Several nodes may share a store (cluster): each claims an app's head with a lease before attempting it
+ * (outbox.ts `claimHeads`), so no two deliver the same event, the order per app holds, and a dead node's claims
+ * are taken over when their lease runs out.
  */
 import { ConclaveError } from '@conclave/protocol';
 import type { CallbackConfig } from '../apps/app-types.ts';
@@ -12,9 +16,10 @@ import type { RoomDirectory } from '../rooms/index.ts';
 import type { RegionStore, RegionStores } from '../storage/regions.ts';
 import type { CallbackBody } from './events.ts';
 import { CallbackOutbox, type DeliveryLogEntry, type OutboxEntry } from './outbox.ts';
-import { postCallback } from './post.ts';
+import { CallbackPoster } from './post.ts';
 import { attachRoomCallbacks } from './room-events.ts';
 import { ATTEMPT_TIMEOUT_MS, nextAttemptAt } from './schedule.ts';
+import { CallbackUrlPolicy } from './url-policy.ts';
 
 /** Options of {@link CallbackDispatcher}. */
 export interface CallbackDispatcherOptions {
@@ -30,14 +35,28 @@ export interface CallbackDispatcherOptions {
   maxBodyBytes?: number;
   /** Apps delivered to at the same time. */
   concurrency?: number;
+  /** Where callbacks may go; by default https to public addresses only. */
+  urlPolicy?: CallbackUrlPolicy;
+  /**
+   * This node's id in the claims of the queue (cluster: unique per node). Nodes sharing a store claim each
+   * app's head before attempting it, so no two deliver the same event; default `local`.
+   */
+  nodeId?: string;
+  /** How long a claim holds; a dead node's events are taken over after it (default max(30 s, 3 × timeout)). */
+  claimLeaseMs?: number;
+  /** Longest the loop sleeps with nothing due; in a cluster short, as other nodes' enqueues do not wake it. */
+  pollMs?: number;
 }
 
 /** Longest the loop sleeps with nothing due (a safety net; enqueues and finished attempts wake it at once). */
 const IDLE_POLL_MS = 30_000;
 
 export class CallbackDispatcher {
-  readonly #o: Required<Omit<CallbackDispatcherOptions, 'log'>>;
+  readonly #o: Required<Omit<CallbackDispatcherOptions, 'log' | 'urlPolicy' | 'claimLeaseMs'>> & {
+    claimLeaseMs: number;
+  };
   readonly #log: Logger;
+  readonly #poster: CallbackPoster;
   readonly #outboxes = new Map<string, CallbackOutbox>();
   /** Per-app chains that keep enqueues in event order. */
   readonly #chains = new Map<number, Promise<void>>();
@@ -56,9 +75,13 @@ export class CallbackDispatcher {
       maxPendingPerApp: 10_000,
       maxBodyBytes: 8 * 1024,
       concurrency: 32,
+      nodeId: 'local',
+      pollMs: IDLE_POLL_MS,
       ...options,
+      claimLeaseMs: options.claimLeaseMs ?? Math.max(30_000, 3 * (options.timeoutMs ?? ATTEMPT_TIMEOUT_MS)),
     };
     this.#log = options.log;
+    this.#poster = new CallbackPoster(options.urlPolicy ?? new CallbackUrlPolicy());
   }
 
   /** Queues callbacks for the directory's room events. */
@@ -121,6 +144,11 @@ export class CallbackDispatcher {
     clearTimeout(this.#timer);
     await this.#passing;
     await Promise.all([...this.#inFlight.values()]);
+    for (const name of this.#o.stores.regionNames)
+      await this.#outbox(this.#o.stores.region(name))
+        .releaseClaims(this.#o.nodeId)
+        .catch((err: unknown) => this.#log.warn({ err }, 'callback claims not released; they expire'));
+    this.#poster.close();
   }
 
   #outbox(region: RegionStore): CallbackOutbox {
@@ -133,7 +161,7 @@ export class CallbackDispatcher {
     if ((await this.#o.callbackConfig(sdkAppId)) === null) return;
     const raw = JSON.stringify(body);
     if (Buffer.byteLength(raw) > this.#o.maxBodyBytes) throw new ConclaveError('CALLBACK_BODY_TOO_LARGE');
-    const outbox = this.#outbox(await this.#o.stores.storeForApp(sdkAppId));
+    const outbox = this.#outbox(await this.#o.stores.storeForWrite(sdkAppId));
     if ((await outbox.pendingCount(sdkAppId)) >= this.#o.maxPendingPerApp)
       throw new ConclaveError('CALLBACK_QUEUE_FULL', undefined, { details: { sdkAppId } });
     await outbox.enqueue({
@@ -148,13 +176,28 @@ export class CallbackDispatcher {
 
   async #pass(): Promise<void> {
     clearTimeout(this.#timer);
-    let earliest = this.#o.now() + IDLE_POLL_MS;
+    let earliest = this.#o.now() + this.#o.pollMs;
     for (const name of this.#o.stores.regionNames) {
       const outbox = this.#outbox(this.#o.stores.region(name));
+      let claimable = false;
       for (const head of await outbox.heads()) {
         if (this.#inFlight.has(head.sdkAppId) || this.#stop.signal.aborted) continue;
-        if (head.nextAttemptAt > this.#o.now() || this.#inFlight.size >= this.#o.concurrency) {
-          earliest = Math.min(earliest, Math.max(head.nextAttemptAt, this.#o.now() + 50));
+        const now = this.#o.now();
+        const heldElsewhere =
+          head.claimedBy !== null && head.claimedBy !== this.#o.nodeId && (head.claimUntil ?? 0) > now;
+        if (head.nextAttemptAt > now || heldElsewhere || this.#inFlight.size >= this.#o.concurrency) {
+          const at = heldElsewhere ? Math.max(head.nextAttemptAt, head.claimUntil ?? 0) : head.nextAttemptAt;
+          earliest = Math.min(earliest, Math.max(at, now + 50));
+          continue;
+        }
+        claimable = true;
+      }
+      if (!claimable) continue;
+      // Only what this node claimed is attempted: another node may be looking at the same heads.
+      for (const head of await outbox.claimHeads(this.#o.nodeId, this.#o.now(), this.#o.claimLeaseMs)) {
+        if (this.#inFlight.has(head.sdkAppId) || this.#stop.signal.aborted) continue;
+        if (this.#inFlight.size >= this.#o.concurrency) {
+          earliest = Math.min(earliest, this.#o.now() + 50);
           continue;
         }
         const attempt = this.#attempt(outbox, head).finally(() => {
@@ -174,33 +217,45 @@ export class CallbackDispatcher {
       const target = await this.#o.callbackConfig(head.sdkAppId);
       const at = this.#o.now();
       if (target === null) {
-        await outbox.record(head, {
-          at,
-          httpStatus: null,
-          latencyMs: 0,
-          error: 'the app has no callback URL (or was terminated)',
-          outcome: 'failed',
-        });
+        await outbox.record(
+          head,
+          {
+            at,
+            httpStatus: null,
+            latencyMs: 0,
+            error: 'the app has no callback URL (or was terminated)',
+            outcome: 'failed',
+          },
+          this.#o.nodeId,
+        );
         return;
       }
       // CallbackTs is when this request is sent (TRTC); the rest of the body is as queued.
       const body = JSON.parse(head.body) as CallbackBody;
       body.CallbackTs = at;
-      const result = await postCallback({ ...target, sdkAppId: head.sdkAppId }, JSON.stringify(body), {
+      const result = await this.#poster.post({ ...target, sdkAppId: head.sdkAppId }, JSON.stringify(body), {
         timeoutMs: this.#o.timeoutMs,
         signal: this.#stop.signal,
       });
       if (result.aborted) return; // stopped by shutdown: still pending, tried again after the next start
       const done = this.#o.now();
-      const next = result.ok ? undefined : nextAttemptAt(head.firstAttemptAt ?? at, head.attempts + 1, done);
-      await outbox.record(head, {
-        at,
-        httpStatus: result.httpStatus,
-        latencyMs: result.latencyMs,
-        error: result.error,
-        outcome: result.ok ? 'delivered' : next === undefined ? 'failed' : 'retry',
-        ...(next === undefined ? {} : { nextAttemptAt: next }),
-      });
+      // A policy refusal is final: the same URL would be refused again.
+      const next =
+        result.ok || result.refused ? undefined : nextAttemptAt(head.firstAttemptAt ?? at, head.attempts + 1, done);
+      const recorded = await outbox.record(
+        head,
+        {
+          at,
+          httpStatus: result.httpStatus,
+          latencyMs: result.latencyMs,
+          error: result.error,
+          outcome: result.ok ? 'delivered' : next === undefined ? 'failed' : 'retry',
+          ...(next === undefined ? {} : { nextAttemptAt: next }),
+        },
+        this.#o.nodeId,
+      );
+      if (!recorded)
+        this.#log.warn({ sdkAppId: head.sdkAppId, id: head.id }, 'callback claim lost before the attempt was recorded');
       if (!result.ok && next === undefined)
         this.#log.warn({ sdkAppId: head.sdkAppId, id: head.id, error: result.error }, 'callback given up');
     } catch (err) {

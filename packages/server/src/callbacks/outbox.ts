@@ -15,6 +15,9 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAt: number;
   firstAttemptAt: number | null;
+  /** The node holding the event now, and until when (cluster). */
+  claimedBy: string | null;
+  claimUntil: number | null;
 }
 
 /** One row of the delivery log (no body: it names end users). */
@@ -49,6 +52,8 @@ const entry = (r: Selectable<CallbackDeliveriesTable>): OutboxEntry => ({
   attempts: r.attempts,
   nextAttemptAt: r.next_attempt_at,
   firstAttemptAt: r.first_attempt_at,
+  claimedBy: r.claimed_by,
+  claimUntil: r.claim_until === null ? null : Number(r.claim_until),
 });
 
 export class CallbackOutbox {
@@ -73,6 +78,8 @@ export class CallbackOutbox {
         last_latency_ms: null,
         last_error: null,
         finished_at: null,
+        claimed_by: null,
+        claim_until: null,
       })
       .execute();
   }
@@ -104,9 +111,65 @@ export class CallbackOutbox {
     return rows.map(entry);
   }
 
-  /** Records an attempt and its consequence on the event's row. */
-  async record(e: OutboxEntry, a: AttemptRecord): Promise<void> {
+  /**
+   * Claims, for `node` until `now + leaseMs`, the due head of every app's queue that no other node holds: the
+   * cluster's guard against two nodes delivering one event. On PostgreSQL the heads are locked with
+   * `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass over each other's rows instead of waiting; the claim
+   * condition is checked again in the update. On SQLite (one node, one writer) the update alone does it.
+   * A claim left by a dead node expires with its lease and the head is claimed anew — the event is then
+   * attempted again (at-least-once at the receiver for that one event, as with any crash mid-request).
+   */
+  async claimHeads(node: string, now: number, leaseMs: number): Promise<OutboxEntry[]> {
+    return this.store.db.transaction().execute(async (trx) => {
+      let candidates = trx
+        .selectFrom('callback_deliveries')
+        .select('id')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('callback_deliveries')
+            .select((e) => e.fn.min('id').as('id'))
+            .where('status', '=', 'pending')
+            .groupBy('sdk_app_id'),
+        )
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where((eb) =>
+          eb.or([eb('claim_until', 'is', null), eb('claim_until', '<=', now), eb('claimed_by', '=', node)]),
+        );
+      if (this.store.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      const ids = (await candidates.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      const rows = await trx
+        .updateTable('callback_deliveries')
+        .set({ claimed_by: node, claim_until: now + leaseMs })
+        .where('id', 'in', ids)
+        .where('status', '=', 'pending')
+        .where((eb) =>
+          eb.or([eb('claim_until', 'is', null), eb('claim_until', '<=', now), eb('claimed_by', '=', node)]),
+        )
+        .returningAll()
+        .execute();
+      return rows.map(entry);
+    });
+  }
+
+  /** Drops this node's claims (on a graceful stop), so another node need not wait for them to expire. */
+  async releaseClaims(node: string): Promise<void> {
     await this.store.db
+      .updateTable('callback_deliveries')
+      .set({ claimed_by: null, claim_until: null })
+      .where('claimed_by', '=', node)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
+  /**
+   * Records an attempt and its consequence on the event's row, and ends the claim. With `node`, only while that
+   * node still holds the claim: a node whose lease ran out (and was taken over) records nothing. Returns whether
+   * the row was written.
+   */
+  async record(e: OutboxEntry, a: AttemptRecord, node?: string): Promise<boolean> {
+    let q = this.store.db
       .updateTable('callback_deliveries')
       .set({
         status: a.outcome === 'retry' ? 'pending' : a.outcome,
@@ -118,9 +181,13 @@ export class CallbackOutbox {
         last_latency_ms: Math.round(a.latencyMs),
         last_error: a.error === null ? null : a.error.slice(0, 200),
         finished_at: a.outcome === 'retry' ? null : a.at,
+        claimed_by: null,
+        claim_until: null,
       })
-      .where('id', '=', e.id)
-      .execute();
+      .where('id', '=', e.id);
+    if (node !== undefined) q = q.where('claimed_by', '=', node);
+    const result = await q.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**

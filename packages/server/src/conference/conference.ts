@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import {
   ConclaveError,
+  type IceServer,
   type JoinAnswer,
   type KickReason,
   type LeaveReason,
@@ -32,6 +33,7 @@ import {
 import { CloseCode } from '../signaling/close-codes.ts';
 import type { SignalConnection, SignalHandler } from '../signaling/connection.ts';
 import type { AppAccess, AppAccessLookup } from './app-access.ts';
+import { DEFAULT_QUOTAS, SessionQuotas, type QuotaLimits } from './quotas.ts';
 import { hashResumeToken, Session } from './session.ts';
 import { StreamRequests } from './stream-requests.ts';
 
@@ -42,8 +44,30 @@ export interface ConferenceOptions {
   apps: AppAccessLookup;
   resumeGraceSeconds: number;
   log: Logger;
+  quotas?: QuotaLimits;
+  /**
+   * How often live sessions' apps are re-read from the registry (default 5 s), so a key rotation or termination
+   * made by another process (the CLI, another node) ends their sessions too. In-process changes are immediate
+   * ({@link Conference.revokeApp}).
+   */
+  revalidateEveryMs?: number;
   now?: () => number;
+  /**
+   * In a cluster, decides whether this node serves the room (returns) or another does (throws CLUSTER_REDIRECT
+   * naming it). Asked after the UserSig and PrivateMapKey are verified, so only a rightful entrant learns where
+   * a room lives. Absent: a single node serves every room.
+   */
+  placement?: (join: { sdkAppId: number; userId: string; key: RoomKey; ticket?: string | undefined }) => Promise<void>;
+  /** TURN servers with fresh credentials for a user's join answer (absent: TURN is off). */
+  iceServers?: (userId: string) => IceServer[];
 }
+
+/** Why an app's sessions are ended. */
+export type Revocation = 'key_rotated' | 'terminated';
+const REVOCATION_MESSAGE: Record<Revocation, string> = {
+  key_rotated: "the app's secret key was rotated",
+  terminated: 'the app was terminated',
+};
 
 export type ConferenceEvents = {
   /** A client's 2-second quality sample, for telemetry. */
@@ -66,6 +90,8 @@ const KICK_REASON: Partial<Record<LeaveReason, KickReason>> = {
 };
 const SWEEP_MS = 2_000;
 const STATS_EVERY_SWEEPS = 5;
+/** Registry answers that mean the app is gone (and with it every session's right to stay). */
+const APP_GONE = new Set(['USERSIG_APP_MISMATCH', 'APP_NOT_FOUND', 'APP_TERMINATED', 'APP_KEY_DESTROYED']);
 
 export class Conference extends EventEmitter<ConferenceEvents> implements SignalHandler {
   readonly sessions = new Map<string, Session>();
@@ -77,16 +103,23 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #sweep: NodeJS.Timeout;
+  readonly #revalidate: NodeJS.Timeout;
+  readonly #quotas: SessionQuotas;
   #sweeps = 0;
+  #revalidating = false;
 
   constructor(options: ConferenceOptions) {
     super();
     this.#options = options;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
-    this.#streams = new StreamRequests(options.directory, (room) => this.#sessionsIn(room));
+    this.#quotas = new SessionQuotas(options.quotas ?? DEFAULT_QUOTAS);
+    this.#streams = new StreamRequests(options.directory, (room) => this.#sessionsIn(room), {
+      consumersPerSession: this.#quotas.limits.consumersPerSession,
+    });
     this.#listen(options.directory);
     this.#sweep = setInterval(() => this.#onSweep(), SWEEP_MS).unref();
+    this.#revalidate = setInterval(() => void this.#revalidateApps(), options.revalidateEveryMs ?? 5_000).unref();
   }
 
   /** Sessions of the participants of `room`. */
@@ -109,6 +142,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       case 'customMessage':
         return this.#customMessage(session, data as RequestData<'customMessage'>);
       case 'qualitySample':
+        if (!session.qualitySamples.tryTake(1)) throw new ConclaveError('QUALITY_SAMPLE_RATE_LIMITED');
         this.emit('qualitysample', session, data as QualitySample);
         return {};
       case 'heartbeat':
@@ -130,9 +164,21 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#log.info({ userId: session.userId }, 'participant disconnected; grace period started');
   }
 
+  /**
+   * Ends every session of an app whose key was rotated or that was terminated: KICKED_OUT (`banned`) with the
+   * reason, no resume. Their UserSigs were signed with a key that no longer admits anyone.
+   */
+  revokeApp(sdkAppId: number, why: Revocation): number {
+    const affected = [...this.sessions.values()].filter((s) => s.app.sdkAppId === sdkAppId);
+    for (const session of affected) this.#evict(session, 'banned', REVOCATION_MESSAGE[why]);
+    if (affected.length > 0) this.#log.info({ sdkAppId, why, sessions: affected.length }, 'app sessions revoked');
+    return affected.length;
+  }
+
   /** Ends every session and the media of every room. */
   close(): void {
     clearInterval(this.#sweep);
+    clearInterval(this.#revalidate);
     for (const session of [...this.sessions.values()]) this.#leave(session, 'left');
     for (const router of this.#routers.values())
       void router.then(
@@ -143,7 +189,8 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   }
 
   async #join(connection: SignalConnection, data: RequestData<'join'>): Promise<JoinAnswer> {
-    const { directory } = this.#options;
+    // Signaling admits one entry request per connection; this holds even for a caller that does not.
+    if (this.#byConnection.has(connection)) throw new ConclaveError('SIGNAL_ALREADY_JOINED');
     const app = await this.#options.apps.access(data.sdkAppId);
     const now = this.#now();
     const sig = verifyUserSig(data.userSig, {
@@ -155,9 +202,29 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     const ref = data.roomId !== undefined ? { roomId: data.roomId } : { strRoomId: data.strRoomId as string };
     const key: RoomKey = { sdkAppId: data.sdkAppId, ...ref };
     const privileges = this.#privileges(app, data.userId, key, data.privateMapKey);
+    await this.#options.placement?.({ sdkAppId: data.sdkAppId, userId: data.userId, key, ticket: data.clusterTicket });
 
     // The app's policy decides before any room state exists; a room it creates is marked as requiring E2EE.
     if (app.requireE2ee === true && !data.e2ee) throw new ConclaveError('E2EE_REQUIRED', 'this app requires E2EE');
+    const slot = this.#quotas.reserve(data.sdkAppId, data.userId);
+    try {
+      return await this.#admit(connection, data, app, key, privileges, sig.expiresAt, slot);
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+  }
+
+  async #admit(
+    connection: SignalConnection,
+    data: RequestData<'join'>,
+    app: AppAccess,
+    key: RoomKey,
+    privileges: number | undefined,
+    expiresAt: number,
+    slot: Session['slot'],
+  ): Promise<JoinAnswer> {
+    const { directory } = this.#options;
     const sessionId = crypto.randomUUID();
     const { participant, room } = directory.admit({
       key,
@@ -197,8 +264,9 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       participant,
       router,
       media,
-      expiresAt: sig.expiresAt,
+      expiresAt,
       connection,
+      slot,
     });
     media.on('consumerclosed', (consumerId) => session.notify('consumerClosed', { consumerId }));
     this.sessions.set(sessionId, session);
@@ -219,14 +287,30 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   }
 
   async #resume(connection: SignalConnection, data: RequestData<'resume'>): Promise<JoinAnswer> {
-    const session = this.#byResumeToken.get(hashResumeToken(data.resumeToken));
-    if (!session || session.ended || session.participant.left) throw new ConclaveError('SESSION_RESUME_FAILED');
+    const tokenHash = hashResumeToken(data.resumeToken);
+    const found = this.#byResumeToken.get(tokenHash);
+    if (!found || found.ended || found.participant.left) throw new ConclaveError('SESSION_RESUME_FAILED');
+    // The token proves the client held the session; the app and the UserSig must still admit it.
+    this.#byResumeToken.delete(tokenHash);
+    let refusal: ConclaveError | undefined;
+    try {
+      refusal = await this.#stillAdmitted(found);
+    } catch (error) {
+      // The registry could not answer: the client may try the same token again.
+      if (!found.ended) this.#byResumeToken.set(tokenHash, found);
+      throw error;
+    }
+    const session = found;
+    if (refusal) {
+      this.#evict(session, 'banned', refusal.message);
+      throw refusal;
+    }
+    if (session.ended || connection.state === 'closed') throw new ConclaveError('SESSION_RESUME_FAILED');
     const previous = session.connection;
     if (previous) {
       this.#byConnection.delete(previous);
       previous.close(CloseCode.GoingAway, 'resumed elsewhere');
     }
-    this.#byResumeToken.delete(session.resumeTokenHash);
     session.connection = connection;
     this.#byConnection.set(connection, session);
     this.#options.directory.markReconnected(session.participant);
@@ -236,6 +320,11 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     if (!room) throw new ConclaveError('SESSION_RESUME_FAILED');
     this.#log.info({ userId: session.userId }, 'participant resumed');
     return this.#answer(session, room);
+  }
+
+  #iceServers(userId: string): { iceServers?: IceServer[] } {
+    const iceServers = this.#options.iceServers?.(userId) ?? [];
+    return iceServers.length > 0 ? { iceServers } : {};
   }
 
   #answer(session: Session, room: Room): JoinAnswer {
@@ -257,6 +346,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         .flatMap((s) => this.#streams.describe(s) ?? []),
       expiresAt: session.expiresAt,
       e2eeRequired: room.e2eeRequired,
+      ...this.#iceServers(session.userId),
     };
   }
 
@@ -286,6 +376,50 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       const connection = session.connection;
       this.#leave(session, 'left');
       connection?.close(CloseCode.MediaReset, 'media reset');
+    }
+  }
+
+  /**
+   * Whether a session may go on: its UserSig has not expired and its app is active with the key that admitted
+   * it. Returns the refusal (not thrown) so the caller can end the session first.
+   */
+  async #stillAdmitted(session: Session): Promise<ConclaveError | undefined> {
+    if (session.expiresAt <= this.#now()) return new ConclaveError('USERSIG_EXPIRED');
+    let current: AppAccess;
+    try {
+      current = await this.#options.apps.access(session.app.sdkAppId);
+    } catch (error) {
+      if (error instanceof ConclaveError && APP_GONE.has(error.code))
+        return new ConclaveError('SESSION_REVOKED', REVOCATION_MESSAGE.terminated);
+      throw error;
+    }
+    return sameSecret(current.secretKey, session.app.secretKey)
+      ? undefined
+      : new ConclaveError('SESSION_REVOKED', REVOCATION_MESSAGE.key_rotated);
+  }
+
+  /** Re-reads the app of every live session (see `revalidateEveryMs`); one registry read per app. */
+  async #revalidateApps(): Promise<void> {
+    if (this.#revalidating) return;
+    this.#revalidating = true;
+    try {
+      const byApp = new Map<number, Session>();
+      for (const session of this.sessions.values()) byApp.set(session.app.sdkAppId, session);
+      for (const [sdkAppId, session] of byApp) {
+        let current: AppAccess | undefined;
+        try {
+          current = await this.#options.apps.access(sdkAppId);
+        } catch (error) {
+          if (!(error instanceof ConclaveError && APP_GONE.has(error.code))) {
+            this.#log.warn({ err: error, sdkAppId }, 'could not re-read the app; its sessions go on');
+            continue;
+          }
+        }
+        if (!current) this.revokeApp(sdkAppId, 'terminated');
+        else if (!sameSecret(current.secretKey, session.app.secretKey)) this.revokeApp(sdkAppId, 'key_rotated');
+      }
+    } finally {
+      this.#revalidating = false;
     }
   }
 
@@ -343,9 +477,18 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     if (!session.participant.left) this.#options.directory.leave(session.participant, reason);
   }
 
+  /** Ends a session with TRTC's KICKED_OUT (`reason`, `message`) and closes its socket. */
+  #evict(session: Session, reason: KickReason, message: string): void {
+    session.notify('kicked', { reason, message });
+    const connection = session.connection;
+    this.#leave(session, 'removed');
+    connection?.close(CloseCode.Kicked, message);
+  }
+
   #endSession(session: Session): void {
     if (session.ended) return;
     session.ended = true;
+    session.slot.release();
     this.sessions.delete(session.id);
     this.#byResumeToken.delete(session.resumeTokenHash);
     if (session.connection) this.#byConnection.delete(session.connection);
@@ -405,12 +548,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     directory.expireDisconnected();
     const now = this.#now();
     for (const session of [...this.sessions.values()]) {
-      if (session.expiresAt <= now) {
-        session.notify('kicked', { reason: 'kick', message: 'the UserSig expired' });
-        const connection = session.connection;
-        this.#leave(session, 'removed');
-        connection?.close(CloseCode.Kicked, 'UserSig expired');
-      }
+      if (session.expiresAt <= now) this.#evict(session, 'kick', 'the UserSig expired');
     }
     if (++this.#sweeps % STATS_EVERY_SWEEPS === 0 && this.listenerCount('transportstats') > 0) {
       for (const session of this.sessions.values()) {
@@ -421,4 +559,11 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       }
     }
   }
+}
+
+/** Constant-time comparison of two app secrets. */
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }

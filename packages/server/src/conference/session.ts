@@ -9,6 +9,11 @@ import type { RoomRouter } from '../media/room-router.ts';
 import { TokenBucket, type Participant } from '../rooms/index.ts';
 import type { SignalConnection } from '../signaling/connection.ts';
 import type { AppAccess } from './app-access.ts';
+import type { SessionSlot } from './quotas.ts';
+
+/** The SDK samples quality every 2 s (TRTC's cadence); a little slack for timer jitter, nothing more. */
+const QUALITY_SAMPLE_INTERVAL_S = 2;
+const QUALITY_SAMPLE_BURST = 3;
 
 export class Session {
   readonly id: string;
@@ -23,6 +28,14 @@ export class Session {
   ended = false;
   /** Rate of relayed E2EE key messages: a full rekey of a large room is a burst, anything more is abuse. */
   readonly keyMessages = new TokenBucket({ capacity: 400, refillPerSecond: 100, now: Date.now });
+  /** Quality samples are stored at TRTC's cadence, whatever a client sends. */
+  readonly qualitySamples = new TokenBucket({
+    capacity: QUALITY_SAMPLE_BURST,
+    refillPerSecond: 1 / QUALITY_SAMPLE_INTERVAL_S,
+    now: Date.now,
+  });
+  /** This session's place in the app's and the user's quota; released when the session ends. */
+  readonly slot: SessionSlot;
   /** SHA-256 of the current resume token; the token itself is only ever held by the client. */
   resumeTokenHash = '';
 
@@ -34,6 +47,7 @@ export class Session {
     media: ParticipantMedia;
     expiresAt: number;
     connection: SignalConnection;
+    slot: SessionSlot;
   }) {
     this.id = init.id;
     this.app = init.app;
@@ -42,6 +56,7 @@ export class Session {
     this.media = init.media;
     this.expiresAt = init.expiresAt;
     this.connection = init.connection;
+    this.slot = init.slot;
   }
 
   get userId(): string {

@@ -11,6 +11,11 @@ import type { Session } from './session.ts';
 interface Published {
   producer: types.Producer;
   session: Session;
+  /**
+   * Whether the publisher muted it. Not `producer.paused`: the keyframe fast path pauses and resumes producers
+   * for an instant, which must neither look like a mute nor swallow one.
+   */
+  paused: boolean;
 }
 
 export class StreamRequests {
@@ -18,10 +23,16 @@ export class StreamRequests {
   readonly #sessionsIn: (room: Room) => Session[];
   /** Every producer of this node by id, so a consume request finds its source. */
   readonly #producers = new Map<string, Published>();
+  readonly #limits: { consumersPerSession: number };
 
-  constructor(directory: RoomDirectory, sessionsIn: (room: Room) => Session[]) {
+  constructor(
+    directory: RoomDirectory,
+    sessionsIn: (room: Room) => Session[],
+    limits: { consumersPerSession: number },
+  ) {
     this.#directory = directory;
     this.#sessionsIn = sessionsIn;
+    this.#limits = limits;
   }
 
   async handle(session: Session, method: RequestMethod, data: unknown): Promise<unknown> {
@@ -53,7 +64,7 @@ export class StreamRequests {
       case 'consume':
         return this.#consume(session, data as RequestData<'consume'>);
       case 'resumeConsumer':
-        await media.consumer((data as RequestData<'resumeConsumer'>).consumerId).resume();
+        await media.resumeConsumer((data as RequestData<'resumeConsumer'>).consumerId);
         return {};
       case 'pauseConsumer':
         await media.consumer((data as RequestData<'pauseConsumer'>).consumerId).pause();
@@ -65,6 +76,18 @@ export class StreamRequests {
         const d = data as RequestData<'setConsumerLayer'>;
         await media.setLayer(d.consumerId, d.small);
         return {};
+      }
+      case 'connectReceiver': {
+        if (!media.recv.sctpParameters)
+          throw new ConclaveError('NOT_FOUND', 'this receive transport has no data channel');
+        const idle = await media.connectReceiver();
+        return {
+          dataConsumerId: idle.id,
+          dataProducerId: idle.dataProducerId,
+          sctpStreamParameters: idle.sctpStreamParameters as unknown as Record<string, unknown>,
+          label: idle.label,
+          protocol: idle.protocol,
+        };
       }
       default:
         throw new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method}"`);
@@ -81,7 +104,7 @@ export class StreamRequests {
       kind: stream.kind,
       streamType: stream.streamType,
       simulcast: published.producer.type === 'simulcast',
-      paused: published.producer.paused,
+      paused: published.paused,
     };
   }
 
@@ -109,7 +132,7 @@ export class StreamRequests {
       producer.close();
       throw new ConclaveError('SIGNAL_MALFORMED', 'the sub stream carries video only');
     }
-    this.#producers.set(producer.id, { producer, session });
+    this.#producers.set(producer.id, { producer, session, paused: producer.paused });
     try {
       this.#directory.addStream(session.participant, { id: producer.id, kind: d.kind, streamType: d.streamType });
     } catch (error) {
@@ -122,16 +145,27 @@ export class StreamRequests {
   }
 
   #own(session: Session, producerId: string): types.Producer {
+    return this.#ownPublished(session, producerId).producer;
+  }
+
+  #ownPublished(session: Session, producerId: string): Published {
     const published = this.#producers.get(producerId);
     if (!published || published.session !== session)
       throw new ConclaveError('NOT_FOUND', 'no such producer in this session');
-    return published.producer;
+    return published;
   }
 
   async #setPaused(session: Session, producerId: string, paused: boolean): Promise<void> {
-    const producer = this.#own(session, producerId);
-    if (producer.paused === paused) return;
-    await (paused ? producer.pause() : producer.resume());
+    const published = this.#ownPublished(session, producerId);
+    const { producer } = published;
+    if (published.paused === paused) return;
+    published.paused = paused;
+    try {
+      await (paused ? producer.pause() : producer.resume());
+    } catch (error) {
+      published.paused = producer.paused;
+      throw error;
+    }
     const room = this.#directory.getRoom(session.participant.roomKey);
     for (const other of room ? this.#sessionsIn(room) : []) {
       if (other === session) continue;
@@ -143,7 +177,17 @@ export class StreamRequests {
     const stream = this.#directory.authorizeReceive(session.participant, d.producerId);
     const published = this.#producers.get(stream.id);
     if (!published) throw new ConclaveError('NOT_FOUND', 'the stream has ended');
-    const consumer = await session.media.consume(published.producer, d.small);
+    // One consumer per producer per session: consuming again replaces the earlier consumer (a client retrying a
+    // failed receive), so repeated requests cannot pile up copies of a stream.
+    const { media } = session;
+    const earlier = [...media.consumers.values()].find((c) => c.producerId === stream.id);
+    if (earlier) {
+      media.closeConsumer(earlier.id);
+      session.notify('consumerClosed', { consumerId: earlier.id });
+    } else if (media.consumers.size >= this.#limits.consumersPerSession) {
+      throw new ConclaveError('CONSUMER_LIMIT', undefined, { details: { limit: this.#limits.consumersPerSession } });
+    }
+    const consumer = await media.consume(published.producer, d.small);
     return {
       consumerId: consumer.id,
       producerId: stream.id,

@@ -6,13 +6,10 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { ConclaveError, type MediaKind, type StreamType } from '@conclave/protocol';
+import { KEYFRAME_REQUEST_DELAY_MS, KeyframeFastPath, watchKeyframeRequests } from './keyframe-fast-path.ts';
 import type { RoomRouter } from './room-router.ts';
 
-/**
- * The SFU asks a publisher for a keyframe at most once per this many ms, however many subscribers ask
- * (PLI/FIR throttling: a receiver that cannot decode, e.g. without the E2EE key, must not flood the sender).
- */
-export const KEYFRAME_REQUEST_DELAY_MS = 500;
+export { KEYFRAME_REQUEST_DELAY_MS };
 
 type ParticipantMediaEvents = {
   /** A consumer ended because its producer or transport went away. */
@@ -24,6 +21,7 @@ export interface TransportDescription {
   iceParameters: types.IceParameters;
   iceCandidates: types.IceCandidate[];
   dtlsParameters: types.DtlsParameters;
+  sctpParameters?: types.SctpParameters;
 }
 
 export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
@@ -34,6 +32,12 @@ export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
   /** The device's receive capabilities; consuming needs them. */
   rtpCapabilities: types.RtpCapabilities | undefined;
   readonly #room: RoomRouter;
+  /** The producer each consumer receives (another participant's), for the keyframe fast path. */
+  readonly #sources = new Map<string, types.Producer>();
+  /** Consumers resumed at least once (only the first resume takes the keyframe fast path). */
+  readonly #resumed = new Set<string>();
+  readonly #keyframes = new KeyframeFastPath();
+  #idleConsumer: types.DataConsumer | undefined;
 
   private constructor(room: RoomRouter, send: types.WebRtcTransport, recv: types.WebRtcTransport) {
     super();
@@ -63,6 +67,7 @@ export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
       iceParameters: t.iceParameters,
       iceCandidates: t.iceCandidates,
       dtlsParameters: t.dtlsParameters,
+      ...(t.sctpParameters ? { sctpParameters: t.sctpParameters } : {}),
     };
   }
 
@@ -95,6 +100,7 @@ export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
     });
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
+    await watchKeyframeRequests(producer).catch(() => undefined);
     return producer;
   }
 
@@ -117,6 +123,11 @@ export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
       appData: { ...producer.appData },
     });
     this.consumers.set(consumer.id, consumer);
+    this.#sources.set(consumer.id, producer);
+    consumer.observer.once('close', () => {
+      this.#sources.delete(consumer.id);
+      this.#resumed.delete(consumer.id);
+    });
     const gone = (): void => {
       if (this.consumers.delete(consumer.id)) this.emit('consumerclosed', consumer.id);
     };
@@ -129,6 +140,28 @@ export class ParticipantMedia extends EventEmitter<ParticipantMediaEvents> {
     const consumer = this.consumers.get(consumerId);
     if (!consumer) throw new ConclaveError('NOT_FOUND', 'no such consumer in this session');
     return consumer;
+  }
+
+  /**
+   * Resumes a consumer once the client's side exists. The first resume of a video consumer takes the keyframe
+   * fast path (see keyframe-fast-path.ts) so the first picture does not wait out the PLI throttle.
+   */
+  async resumeConsumer(consumerId: string): Promise<void> {
+    const consumer = this.consumer(consumerId);
+    const first = !this.#resumed.has(consumerId);
+    this.#resumed.add(consumerId);
+    const since = Date.now();
+    await consumer.resume();
+    const source = this.#sources.get(consumerId);
+    if (first && source) this.#keyframes.consumerResumed(consumer, source, this.recv, since);
+  }
+
+  /** The idle data consumer that connects the receive transport early (one per session). */
+  async connectReceiver(): Promise<types.DataConsumer> {
+    if (this.#idleConsumer && !this.#idleConsumer.closed) return this.#idleConsumer;
+    const dataProducer = await this.#room.idleDataProducer();
+    this.#idleConsumer = await this.recv.consumeData({ dataProducerId: dataProducer.id });
+    return this.#idleConsumer;
   }
 
   /** `small` picks the lowest simulcast layer; otherwise the highest the bandwidth allows. */

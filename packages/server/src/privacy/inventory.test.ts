@@ -81,7 +81,7 @@ test('every entry names a category, purpose, legal basis, retention and region',
   for (const [table, e] of Object.entries(DATA_INVENTORY)) {
     assert.ok(e.purpose.length > 0 && e.retention.summary.length > 0, table);
     assert.ok(
-      ['configuration', 'backend_log', 'quality', 'sdk_log', 'account', 'key_material'].includes(e.category),
+      ['configuration', 'backend_log', 'quality', 'sdk_log', 'account', 'key_material', 'audit'].includes(e.category),
       table,
     );
     assert.ok(['contract', 'legitimate_interest', 'legal_obligation'].includes(e.legalBasis), table);

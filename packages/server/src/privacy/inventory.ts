@@ -7,7 +7,14 @@ import { DEFAULT_RETENTION } from './retention-policy.ts';
 import type { RetentionPolicy } from './retention-policy.ts';
 
 /** Data categories of TRTC's security notes. */
-export type DataCategory = 'configuration' | 'backend_log' | 'quality' | 'sdk_log' | 'account' | 'key_material';
+export type DataCategory =
+  | 'configuration'
+  | 'backend_log'
+  | 'quality'
+  | 'sdk_log'
+  | 'account'
+  | 'key_material'
+  | 'audit';
 
 /** Legal basis (GDPR Art. 6 terms). */
 export type LegalBasis = 'contract' | 'legitimate_interest' | 'legal_obligation';
@@ -211,6 +218,38 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
       playback_volume: col('Playback volume 0-100', true),
     },
   },
+  quality_rollups: {
+    description: 'Call quality summed per user, source and 10-second bucket, for the dashboard charts',
+    category: 'quality',
+    purpose: 'Call-quality monitoring and troubleshooting',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: `${d.qualityRetentionDays} days ${purge}; erased on a user deletion request`,
+      days: d.qualityRetentionDays,
+      setting: 'qualityRetentionDays',
+      purgedWithApp: true,
+    },
+    region: 'app_region',
+    columns: {
+      sdk_app_id: app,
+      comm_id: comm,
+      user_id: user,
+      source: col('sdk or server'),
+      bucket_start: col('Start of the 10-second bucket'),
+      sample_count: col('Samples in the bucket'),
+      video_bitrate_sum: col('Sum of video bitrates', true),
+      video_bitrate_count: col('Samples with a video bitrate'),
+      audio_bitrate_sum: col('Sum of audio bitrates', true),
+      audio_bitrate_count: col('Samples with an audio bitrate'),
+      fps_sum: col('Sum of frame rates (encode, else decode)', true),
+      fps_count: col('Samples with a frame rate'),
+      audio_loss_max: col('Highest audio packet loss %', true),
+      video_loss_max: col('Highest video packet loss %', true),
+      rtt_max: col('Highest round-trip time (ms)', true),
+      video_width_max: col('Largest video width', true),
+      video_height_max: col('Largest video height', true),
+    },
+  },
   user_events: {
     description: 'User events in a call (TRTC event ids where one exists)',
     category: 'quality',
@@ -327,12 +366,230 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
       last_latency_ms: col('Latency of the latest attempt (ms)'),
       last_error: col('Error of the latest failed attempt (network error or status)'),
       finished_at: col('When the event was delivered or given up'),
+      claimed_by: col('Id of the cluster node delivering the event now (no personal data)'),
+      claim_until: col('Until when that node holds the event'),
+    },
+  },
+  audit_records: {
+    description: 'Audit log: every operator read of customer data, every change, every Cloud API call, in a hash chain',
+    category: 'audit',
+    purpose: 'Accountability of operator and API access to customer data; detecting tampering',
+    legalBasis: 'legal_obligation',
+    retention: {
+      summary: `${d.auditRetentionDays} days; the oldest records are pruned behind a signed marker so the chain still verifies`,
+      days: d.auditRetentionDays,
+      setting: 'auditRetentionDays',
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      seq: col('Position in the chain'),
+      at: col('Time of the access'),
+      actor_kind: col('operator, automation (admin token) or customer (Cloud API)'),
+      actor_id: col('Operator id, admin-token, or the Cloud API SecretId'),
+      actor_role: col('Operator role at the time'),
+      action: col('Action name, e.g. call_data.read.timeline'),
+      target_app: col('SDKAppID accessed'),
+      target_room: col('Room accessed'),
+      target_user: col('End user whose data was accessed (kept for accountability, not erased)', true),
+      target_operator: col('Operator acted upon'),
+      target_grant: col('Grant acted upon'),
+      grant_id: col('Grant the access was made under'),
+      source_ip: col('IP address of the operator or API caller'),
+      result: col('ok, denied or error'),
+      detail: col('Short reason or error code (bounded, no secrets)'),
+      prev_hash: col('SHA-256 of the previous record'),
+      hash: col('SHA-256 of the previous hash and this record'),
+    },
+  },
+  audit_head: {
+    description: 'Head of the audit chain (one row), locked by every append',
+    category: 'audit',
+    purpose: 'Serialising audit appends across processes; detecting truncation of the newest records',
+    legalBasis: 'legal_obligation',
+    retention: { summary: 'One row, kept for ever', days: null, setting: null, purgedWithApp: false },
+    region: 'control_store',
+    columns: {
+      id: col('Always 1'),
+      seq: col('Sequence of the newest record'),
+      hash: col('Hash of the newest record'),
+      at: col('Time of the newest record'),
+    },
+  },
+  audit_checkpoints: {
+    description: 'Ed25519-signed audit chain checkpoints and retention markers',
+    category: 'audit',
+    purpose: 'Making rewrites of the audit chain detectable without trusting the database',
+    legalBasis: 'legal_obligation',
+    retention: {
+      summary: `Pruned with the audit records they cover (${d.auditRetentionDays} days); the newest retention marker is kept`,
+      days: d.auditRetentionDays,
+      setting: 'auditRetentionDays',
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      kind: col('head (checkpoint) or pruned (retention marker)'),
+      seq: col('Sequence the statement covers'),
+      hash: col('Hash of the record at that sequence'),
+      at: col('Signing time'),
+      key_id: col('Fingerprint of the public key (not the key)'),
+      signature: col('Ed25519 signature of the statement'),
+    },
+  },
+  grants: {
+    description:
+      "Temporary access grants: one operator's time-boxed access to one app's call data, approved by another",
+    category: 'audit',
+    purpose: 'Just-in-time authorisation of operator access to customer call data, and accountability for it',
+    legalBasis: 'legal_obligation',
+    retention: {
+      summary: `${d.auditRetentionDays} days from the request, like the audit records that reference them`,
+      days: d.auditRetentionDays,
+      setting: 'auditRetentionDays',
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      id: col('Grant id (random)'),
+      sdk_app_id: col('SDKAppID whose call data the grant opens'),
+      scopes: col('Kinds of call data covered: calls, quality, events, logs, callbacks'),
+      reason: col('Why access is needed, as written by the requester (free text)'),
+      duration_minutes: col('Minutes of access from approval (1..1440)'),
+      status: col('pending, active, revoked or rejected (expired is derived from expires_at)'),
+      requested_by_id: col('Operator who asked', false, { category: 'account' }),
+      requested_by_email: col('Email of the operator who asked', false, { category: 'account' }),
+      requested_at: col('Time of the request'),
+      decided_by_id: col('Operator who approved or rejected', false, { category: 'account' }),
+      decided_by_email: col('Email of the operator who approved or rejected', false, { category: 'account' }),
+      decided_at: col('Time of approval or rejection'),
+      expires_at: col('End of access (approval time + duration)'),
+      revoked_by_id: col('Operator who revoked the grant', false, { category: 'account' }),
+      revoked_by_email: col('Email of the operator who revoked the grant', false, { category: 'account' }),
+      revoked_at: col('Time of revocation'),
+    },
+  },
+  security_reports: {
+    description: 'Vulnerability reports sent through the public intake form or API (/security/reports)',
+    category: 'account',
+    purpose: 'Receiving, triaging and fixing reported vulnerabilities; answering the reporter',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: `${d.securityReportDays} days from receipt`,
+      days: d.securityReportDays,
+      setting: 'securityReportDays',
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      id: col('Acknowledgement id given to the reporter (VR- + 16 random base32 characters)'),
+      received_at: col('Time of receipt'),
+      contact: col('How to reach the reporter (email or URL, as given; the source IP is not stored)'),
+      feature: col('Affected feature, as given'),
+      steps: col('Steps to reproduce, as given (free text up to 20,000 characters)'),
+      severity: col('Severity suggested by the reporter, if any'),
+      status: col('new, triaged, fixed or rejected'),
+      updated_at: col('Time of the last status change'),
+    },
+  },
+  operators: {
+    description: 'Operator accounts of the console (staff of the service, not end users)',
+    category: 'account',
+    purpose: 'Signing operators in with a password and a second factor; access control by role',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: 'Kept while the account exists (disabled, not deleted, so the audit log stays readable)',
+      days: null,
+      setting: null,
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      id: col('Random operator id (audit records name it)'),
+      email: col("Operator's email, lower-cased (sign-in name)"),
+      role: col('owner, admin, support or auditor'),
+      status: col('active or disabled'),
+      password_hash: col('argon2id hash of the password', false, { category: 'key_material' }),
+      totp_secret_sealed: col('TOTP secret, AES-256-GCM sealed under a key derived from the master key', false, {
+        category: 'key_material',
+      }),
+      totp_enrolled_at: col('When the authenticator was enrolled'),
+      last_totp_step: col('Newest TOTP time step accepted (replay protection)'),
+      failed_attempts: col('Consecutive failed sign-in steps (lock-out)'),
+      locked_until: col('End of the current lock-out'),
+      created_at: col('Creation time'),
+      last_sign_in_at: col('Last completed sign-in'),
+    },
+  },
+  operator_recovery_codes: {
+    description: "Single-use recovery codes of operators' second factor",
+    category: 'key_material',
+    purpose: 'Signing in when the authenticator is lost',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: 'Replaced at each TOTP enrolment; kept while the account exists',
+      days: null,
+      setting: null,
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      operator_id: col('The operator'),
+      code_hash: col('Keyed hash (HMAC-SHA-256) of the code; the code itself is shown once'),
+      created_at: col('Creation time'),
+      used_at: col('When the code was used (it works once)'),
+    },
+  },
+  operator_webauthn_credentials: {
+    description: 'WebAuthn credentials (security keys, passkeys) of operators',
+    category: 'key_material',
+    purpose: 'Optional phishing-resistant second factor',
+    legalBasis: 'legitimate_interest',
+    retention: { summary: 'Kept while the account exists', days: null, setting: null, purgedWithApp: false },
+    region: 'control_store',
+    columns: {
+      id: col('Credential id (base64url)'),
+      operator_id: col('The operator'),
+      name: col('Name the operator gave the key'),
+      public_key: col('COSE public key'),
+      counter: col('Signature counter (clone detection)'),
+      transports: col('Transports the authenticator reported'),
+      created_at: col('Registration time'),
+      last_used_at: col('Last use'),
+    },
+  },
+  operator_sessions: {
+    description: 'Operator console sessions',
+    category: 'account',
+    purpose: 'Keeping an operator signed in; ending sessions on sign-out, expiry or disabling',
+    legalBasis: 'legitimate_interest',
+    retention: {
+      summary: 'Deleted on sign-out or when found expired (12 h at most)',
+      days: null,
+      setting: null,
+      purgedWithApp: false,
+    },
+    region: 'control_store',
+    columns: {
+      id: col('Random session id (audit records name it); not the cookie'),
+      token_hash: col('SHA-256 of the cookie token (the token is never stored)', false, { category: 'key_material' }),
+      operator_id: col('The operator'),
+      state: col('pending (second factor missing) or signed_in'),
+      created_at: col('Sign-in time'),
+      last_seen_at: col('Last request (idle expiry)'),
+      webauthn_challenge: col('Outstanding WebAuthn challenge'),
     },
   },
 };
 
 /** Tables whose rows carry an end user's id and are erased by a per-user deletion request. */
-export const USER_ERASURE_TABLES = ['backend_logs', 'quality_samples', 'user_events', 'callback_deliveries'] as const;
+export const USER_ERASURE_TABLES = [
+  'backend_logs',
+  'quality_samples',
+  'user_events',
+  'callback_deliveries',
+  'quality_rollups',
+] as const;
 
 /** Tables holding an app's data in its region store, hard-deleted when the app is purged. */
 export const APP_PURGE_TABLES = [
@@ -342,4 +599,5 @@ export const APP_PURGE_TABLES = [
   'room_sessions',
   'usage_daily',
   'callback_deliveries',
+  'quality_rollups',
 ] as const;

@@ -15,6 +15,13 @@ export interface RetentionPolicy {
   usageRetentionDays: number;
   /** Finished job records and deletion receipts (hashes and counts only). */
   receiptRetentionDays: number;
+  /**
+   * Audit records (operator and Cloud API access). Pruning leaves a signed "pruned through seq N" marker, so
+   * verification still anchors the oldest remaining record.
+   */
+  auditRetentionDays: number;
+  /** Vulnerability reports sent through the public intake (intake/), counted from receipt. */
+  securityReportDays: number;
 }
 
 /** The defaults: quality and logs 14 days (TRTC's quality queries reach 14 days back). */
@@ -24,6 +31,8 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   terminatedAppPurgeDays: 6,
   usageRetentionDays: 400,
   receiptRetentionDays: 365,
+  auditRetentionDays: 400,
+  securityReportDays: 730,
 };
 
 /** One day in milliseconds. */

@@ -144,6 +144,7 @@ test('terminated app: data and keys present on day 5, destroyed by day 7; other 
         room_sessions: 1,
         usage_daily: 1,
         callback_deliveries: 1,
+        quality_rollups: 1,
       },
     },
   ]);
@@ -154,6 +155,7 @@ test('terminated app: data and keys present on day 5, destroyed by day 7; other 
     'room_sessions',
     'usage_daily',
     'callback_deliveries',
+    'quality_rollups',
   ] as const) {
     const rows = await region.store.db
       .selectFrom(table)
@@ -221,8 +223,42 @@ test('an erasure interrupted midway resumes and its receipt counts every row onc
     /simulated crash/,
   );
   const receipt = await eraseUser(stores, { sdkAppId: app.sdkAppId, userId: 'alice' });
-  assert.deepEqual(receipt.deleted, { backend_logs: 1, quality_samples: 4, user_events: 1, callback_deliveries: 1 });
+  assert.deepEqual(receipt.deleted, {
+    backend_logs: 1,
+    quality_samples: 4,
+    user_events: 1,
+    callback_deliveries: 1,
+    quality_rollups: 1,
+  });
   const commId = makeCommId(app.sdkAppId, 5, T0);
   const left = await (await stores.storeForApp(app.sdkAppId)).telemetry.callSamples({ sdkAppId: app.sdkAppId, commId });
   assert.deepEqual([...new Set(left.map((s) => s.userId))], ['bob']);
+});
+
+test('a terminated app gets nothing new stored, and a purge also removes what landed while it ran', async () => {
+  const { stores, clock, region } = await setup();
+  const { app } = await stores.apps.create({ name: 'late', region: 'main' });
+  const commId = await seedCall(stores, app.sdkAppId, ['a'], 2);
+  await stores.apps.terminate(app.sdkAppId);
+  await rejectsWithCode(() => stores.storeForWrite(app.sdkAppId), 'APP_TERMINATED');
+
+  clock.t = T0 + 7 * DAY_MS;
+  let injected = false;
+  const report = await runRetention(stores, {
+    // A sample accepted before the termination and flushed late lands after its table was already purged.
+    afterStep: async ({ step }) => {
+      if (step !== 'purge:quality_samples' || injected) return;
+      injected = true;
+      region.writer.recordQuality(testSample(app.sdkAppId, commId, 'a', clock.t));
+      await region.writer.flush();
+    },
+  });
+  assert.ok(injected);
+  assert.equal(report.purgedApps[0]?.deleted.quality_samples, 3, 'the two seeded samples and the late one');
+  const left = await region.store.db
+    .selectFrom('quality_samples')
+    .select('sdk_app_id')
+    .where('sdk_app_id', '=', app.sdkAppId)
+    .execute();
+  assert.equal(left.length, 0);
 });

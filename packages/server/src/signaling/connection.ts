@@ -33,7 +33,7 @@ export interface SignalHandler {
   disconnected(connection: SignalConnection): void;
 }
 
-/** Malformed messages tolerated before the connection is closed as abusive. */
+/** Malformed or invalid messages tolerated before the connection is closed as abusive. */
 const MAX_STRIKES = 10;
 const ENTRY_METHODS: ReadonlySet<string> = new Set(['join', 'resume']);
 
@@ -42,12 +42,18 @@ let nextConnectionId = 1;
 export class SignalConnection {
   readonly id = `c${nextConnectionId++}`;
   readonly clientIp: string;
-  state: 'awaiting-join' | 'joined' | 'closed' = 'awaiting-join';
+  /**
+   * `joining`: an entry request (join/resume) is queued or running. The state changes when the entry request
+   * *arrives*, so a second one pipelined behind it is refused however the first one ends.
+   */
+  state: 'awaiting-join' | 'joining' | 'joined' | 'closed' = 'awaiting-join';
   readonly #ws: WebSocket;
   readonly #handler: SignalHandler;
   readonly #limits: SignalLimits;
   readonly #log: Logger;
   readonly #bucket: TokenBucket;
+  /** Refused (rate-limited) messages: a client that keeps sending into a full bucket is closed. */
+  readonly #refusals: TokenBucket;
   #queue: Promise<void> = Promise.resolve();
   #strikes = 0;
   #alive = true;
@@ -65,6 +71,11 @@ export class SignalConnection {
       refillPerSecond: limits.messagesPerSecond,
       now: Date.now,
     });
+    this.#refusals = new TokenBucket({
+      capacity: limits.messageBurst,
+      refillPerSecond: limits.messagesPerSecond,
+      now: Date.now,
+    });
 
     ws.on('message', (raw, isBinary) => this.#onMessage(raw as Buffer | Buffer[] | ArrayBuffer, isBinary));
     ws.on('pong', () => (this.#alive = true));
@@ -73,7 +84,8 @@ export class SignalConnection {
 
     this.#timers.push(
       setTimeout(() => {
-        if (this.state === 'awaiting-join') this.fail('SIGNAL_JOIN_TIMEOUT', CloseCode.JoinTimeout);
+        if (this.state === 'awaiting-join' || this.state === 'joining')
+          this.fail('SIGNAL_JOIN_TIMEOUT', CloseCode.JoinTimeout);
       }, limits.joinTimeoutMs),
       setInterval(() => {
         if (!this.#alive) return this.fail('SIGNAL_IDLE_TIMEOUT', CloseCode.IdleTimeout);
@@ -83,9 +95,9 @@ export class SignalConnection {
     );
   }
 
-  /** Marks the connection as carrying a participant; entry requests are refused from now on. */
+  /** Marks the connection as carrying a participant (its entry request succeeded). */
   markJoined(): void {
-    if (this.state === 'awaiting-join') this.state = 'joined';
+    if (this.state === 'joining' || this.state === 'awaiting-join') this.state = 'joined';
   }
 
   notify<N extends NotificationName>(notification: N, data: NotificationData[N]): void {
@@ -127,11 +139,12 @@ export class SignalConnection {
     const { id, method, data } = envelope;
     if (!this.#bucket.tryTake(1)) {
       this.#respondError(id, new ConclaveError('SIGNAL_RATE_LIMITED'));
-      if (this.#bucket.available < -this.#limits.messageBurst)
-        this.close(CloseCode.PolicyViolation, 'SIGNAL_RATE_LIMITED');
+      // Sending on into a full bucket for another burst's worth of messages is a flood, not a burst.
+      if (!this.#refusals.tryTake(1)) this.close(CloseCode.PolicyViolation, 'SIGNAL_RATE_LIMITED');
       return;
     }
     if (!Object.hasOwn(requestSchemas, method)) {
+      // Not a strike: a newer SDK may know methods this server does not.
       return this.#respondError(
         id,
         new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method.slice(0, 32)}"`),
@@ -139,13 +152,16 @@ export class SignalConnection {
     }
     const parsed = requestSchemas[method as RequestMethod].safeParse(data);
     if (!parsed.success) {
-      this.#strikes++;
       const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`);
-      return this.#respondError(id, new ConclaveError('SIGNAL_MALFORMED', `invalid ${method}: ${problems.join('; ')}`));
+      this.#respondError(id, new ConclaveError('SIGNAL_MALFORMED', `invalid ${method}: ${problems.join('; ')}`));
+      return this.#countStrike();
     }
     const entry = ENTRY_METHODS.has(method);
     if (this.state === 'awaiting-join' && !entry) return this.#respondError(id, new ConclaveError('SIGNAL_NOT_JOINED'));
-    if (this.state === 'joined' && entry) return this.#respondError(id, new ConclaveError('SIGNAL_ALREADY_JOINED'));
+    if (this.state !== 'awaiting-join' && entry)
+      return this.#respondError(id, new ConclaveError('SIGNAL_ALREADY_JOINED'));
+    // Decided here, when the message arrives: one entry request per connection, whatever is still queued.
+    if (entry) this.state = 'joining';
     this.#queue = this.#queue.then(() => this.#dispatch(id, method as RequestMethod, parsed.data));
   }
 
@@ -157,14 +173,17 @@ export class SignalConnection {
     } catch (error) {
       if (!(error instanceof ConclaveError)) this.#log.error({ err: error, method }, 'request failed');
       this.#respondError(id, error instanceof ConclaveError ? error : new ConclaveError('INTERNAL'));
-      if (ENTRY_METHODS.has(method) && this.state === 'awaiting-join')
-        this.close(CloseCode.JoinRefused, 'join refused');
+      if (ENTRY_METHODS.has(method) && this.state === 'joining') this.close(CloseCode.JoinRefused, 'join refused');
     }
   }
 
   #strike(code: ErrorCode): void {
     this.notify('error', { code, message: new ConclaveError(code).message });
-    if (++this.#strikes >= MAX_STRIKES) this.close(CloseCode.PolicyViolation, code);
+    this.#countStrike();
+  }
+
+  #countStrike(): void {
+    if (++this.#strikes >= MAX_STRIKES) this.close(CloseCode.PolicyViolation, 'SIGNAL_MALFORMED');
   }
 
   #respondError(id: number, error: ConclaveError): void {

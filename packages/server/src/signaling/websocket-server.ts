@@ -1,7 +1,7 @@
 /**
  * Accepts signaling WebSockets at `/signal` on the HTTP(S) server. Bounds the frame size below the `ws`
- * default (100 MiB) and limits new connections per IP address; each accepted socket becomes a
- * {@link SignalConnection}.
+ * default (100 MiB), refuses browser Origins outside `allowedOrigins` when it is set (403), and limits new
+ * connections per IP address; each accepted socket becomes a {@link SignalConnection}.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,6 +14,13 @@ export const SIGNAL_PATH = '/signal';
 
 export interface SignalServerOptions extends SignalLimits {
   connectionsPerIpPerMinute: number;
+  /** The client's address (the peer, or what a trusted proxy forwarded); default: the socket's peer. */
+  clientAddress?: (request: IncomingMessage) => string;
+  /**
+   * Browser Origins allowed to connect; empty or absent allows every Origin. A request without an Origin header
+   * (not a browser) is allowed: anything outside a browser can send whatever Origin it likes anyway.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface SignalServer {
@@ -39,6 +46,7 @@ export function attachSignaling(
   });
   const connections = new Set<SignalConnection>();
   const perIp = new Map<string, { bucket: TokenBucket; seen: number }>();
+  const origins = new Set((options.allowedOrigins ?? []).map((o) => o.toLowerCase()));
 
   const prune = setInterval(() => {
     const cutoff = Date.now() - IP_BUCKET_IDLE_MS;
@@ -51,7 +59,13 @@ export function attachSignaling(
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    const ip = request.socket.remoteAddress ?? 'unknown';
+    const ip = options.clientAddress?.(request) ?? request.socket.remoteAddress ?? 'unknown';
+    const origin = request.headers.origin;
+    if (origins.size > 0 && origin !== undefined && !origins.has(origin.toLowerCase())) {
+      log.info({ ip, origin: origin.slice(0, 256) }, 'signaling connection from a foreign Origin refused');
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     let entry = perIp.get(ip);
     if (!entry) {
       const perSecond = options.connectionsPerIpPerMinute / 60;

@@ -18,6 +18,12 @@ import type { RegionStores } from './regions.ts';
 import { openStore } from './store.ts';
 import type { StoreConfig } from './store.ts';
 import { CallbackOutbox } from '../callbacks/outbox.ts';
+import { auditContract } from '../audit/audit-contract.ts';
+import { operatorsContract } from '../operators/operators-contract.ts';
+import { grantsContract } from '../operators/grants-contract.ts';
+import { reportsContract } from '../intake/report-contract.ts';
+import { outboxContract } from '../callbacks/outbox-contract.ts';
+import { rollupsContract } from '../telemetry/rollups-contract.ts';
 
 /** A fresh store location and how to throw it away. */
 export interface StoreFixture {
@@ -276,6 +282,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         .select((eb) => eb.fn.countAll().as('n'))
         .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 0);
+      const rollups = await region.store.db
+        .selectFrom('quality_rollups')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(rollups.n), 0, 'nor any rollup');
     });
 
     test('telemetry: rooms in a window, users of a call, scale per day', async () => {
@@ -386,6 +397,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         quality_samples: 5,
         user_events: 1,
         callback_deliveries: 1,
+        quality_rollups: 1,
       });
       assert.equal((await outbox.log(id, { limit: 10 })).length, 1, "bob's queued callback stays");
       // The receipt names the subject by a keyed hash: hashing a guessed userId does not find it.
@@ -405,7 +417,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       assert.equal(job.status, 'done');
       assert.ok(!job.params.includes('alice'), 'the finished job keeps no userId');
       const again = await eraseUser(stores, { sdkAppId: id, userId: 'alice' });
-      assert.deepEqual(again.deleted, { backend_logs: 0, quality_samples: 0, user_events: 0, callback_deliveries: 0 });
+      assert.deepEqual(again.deleted, {
+        backend_logs: 0,
+        quality_samples: 0,
+        user_events: 0,
+        callback_deliveries: 0,
+        quality_rollups: 0,
+      });
       await rejectsWithCode(() => eraseUser(stores, { sdkAppId: 1_400_000_000, userId: 'alice' }), 'APP_NOT_FOUND');
       await rejectsWithCode(() => eraseUser(stores, { sdkAppId: id, userId: 'bad id' }), 'INVALID_USER_ID');
     });
@@ -438,10 +456,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       clock.t = T0 + 8 * DAY_MS;
       const day8 = await runRetention(stores, { policy });
       assert.equal(day8.expired.main?.quality_samples, 1);
+      assert.equal(day8.expired.main?.quality_rollups, 1);
       assert.equal(day8.expired.main?.backend_logs, 1);
       assert.equal(day8.expired.main?.room_sessions, 1);
       assert.equal((await region.telemetry.callSamples({ sdkAppId: app.sdkAppId, commId })).length, 0);
       assert.equal((await region.telemetry.callUsers({ sdkAppId: app.sdkAppId, commId })).length, 0);
     });
+    operatorsContract(fresh);
+
+    auditContract(fresh);
+    outboxContract(fresh);
+    grantsContract(fresh);
+    reportsContract(fresh);
+    rollupsContract(fresh);
   });
 }

@@ -14,6 +14,7 @@ import { ConclaveError } from '@conclave/protocol';
 import { AppRegistry } from '../apps/registry.ts';
 import { parseMasterKey } from '../apps/envelope.ts';
 import type { MasterKey } from '../apps/envelope.ts';
+import type { CallbackUrlPolicy } from '../callbacks/url-policy.ts';
 import { TelemetryStore } from '../telemetry/telemetry-store.ts';
 import { TelemetryWriter } from '../telemetry/writer.ts';
 import type { TelemetryWriterOptions } from '../telemetry/writer.ts';
@@ -36,6 +37,8 @@ export interface RegionStoresOptions {
   logger: Logger;
   /** Clock (epoch ms); injectable so retention tests can move time. */
   now?: () => number;
+  /** Where apps' callback URLs may point (the registry checks them when they are set). */
+  callbackUrlPolicy?: CallbackUrlPolicy;
 }
 
 /** One region: its store and the telemetry reader/writer over it. */
@@ -61,6 +64,11 @@ export interface RegionStores {
   region(name: string): RegionStore;
   /** The region store of an app; unknown app → APP_NOT_FOUND. */
   storeForApp(sdkAppId: number): Promise<RegionStore>;
+  /**
+   * The region store to write an app's new data to: only while the app is active (terminated → APP_TERMINATED),
+   * so nothing new is stored for an app whose data is being, or has been, purged.
+   */
+  storeForWrite(sdkAppId: number): Promise<RegionStore>;
   /** Flushes every telemetry writer. */
   flush(): Promise<void>;
   /** Flushes and closes every store. */
@@ -127,13 +135,29 @@ export async function openRegionStores(
     return r;
   };
   const controlRegion = region(control);
-  const apps = new AppRegistry({ store: controlRegion.store, masterKey, regions: names, logger, now });
+  const apps = new AppRegistry({
+    store: controlRegion.store,
+    masterKey,
+    regions: names,
+    logger,
+    now,
+    ...(options.callbackUrlPolicy ? { callbackUrlPolicy: options.callbackUrlPolicy } : {}),
+  });
   // An app's region never changes after creation, so the lookup is cached for the life of the process.
   const regionOfApp = new Map<number, string>();
 
   const subjectKey = Buffer.from(
     crypto.hkdfSync('sha256', masterKey.key, Buffer.alloc(0), 'conclave/privacy-subject-hash', 32),
   );
+
+  const storeForApp = async (sdkAppId: number): Promise<RegionStore> => {
+    let name = regionOfApp.get(sdkAppId);
+    if (name === undefined) {
+      name = await apps.regionOf(sdkAppId);
+      regionOfApp.set(sdkAppId, name);
+    }
+    return region(name);
+  };
 
   return {
     apps,
@@ -142,13 +166,11 @@ export async function openRegionStores(
     now,
     subjectKey,
     region,
-    async storeForApp(sdkAppId) {
-      let name = regionOfApp.get(sdkAppId);
-      if (name === undefined) {
-        name = await apps.regionOf(sdkAppId);
-        regionOfApp.set(sdkAppId, name);
-      }
-      return region(name);
+    storeForApp,
+    async storeForWrite(sdkAppId) {
+      const [store, active] = await Promise.all([storeForApp(sdkAppId), apps.isActive(sdkAppId)]);
+      if (!active) throw new ConclaveError('APP_TERMINATED', undefined, { details: { sdkAppId } });
+      return store;
     },
     async flush() {
       await Promise.all([...opened.values()].map((r) => r.writer.flush()));

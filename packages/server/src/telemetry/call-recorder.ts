@@ -5,7 +5,7 @@
  * the call path.
  */
 import type { types } from 'mediasoup';
-import type { LeaveReason, QualitySample as ClientSample } from '@conclave/protocol';
+import { ConclaveError, type LeaveReason, type QualitySample as ClientSample } from '@conclave/protocol';
 import type { Conference } from '../conference/conference.ts';
 import type { Session } from '../conference/session.ts';
 import type { Logger } from '../logger.ts';
@@ -61,17 +61,21 @@ export class CallRecorder {
   #write(
     sdkAppId: number,
     what: string,
-    write: (region: Awaited<ReturnType<RegionStores['storeForApp']>>) => unknown,
+    write: (region: Awaited<ReturnType<RegionStores['storeForWrite']>>) => unknown,
   ): void {
     this.#stores
-      .storeForApp(sdkAppId)
+      .storeForWrite(sdkAppId)
       .then(write)
-      .catch((err: unknown) => this.#log.warn({ err, sdkAppId, what }, 'telemetry write failed'));
+      .catch((err: unknown) => {
+        // A terminated app's data is being purged: nothing more is written for it, by design.
+        if (err instanceof ConclaveError && err.code === 'APP_TERMINATED') return;
+        this.#log.warn({ err, sdkAppId, what }, 'telemetry write failed');
+      });
   }
 
   #roomCreated(room: Room): void {
     const { roomId, roomIdType } = roomIdText(room.key);
-    const commId = makeCommId(room.key.sdkAppId, roomId, room.createdAt);
+    const commId = makeCommId(room.key.sdkAppId, roomIdType === 1 ? Number(roomId) : roomId, room.createdAt);
     this.#commIds.set(room.id, commId);
     this.#write(room.key.sdkAppId, 'room session', (r) =>
       r.telemetry.openRoomSession({ sdkAppId: room.key.sdkAppId, roomId, roomIdType, createdAt: room.createdAt }),

@@ -107,6 +107,7 @@ test('CommId: string room ids with underscores round-trip; malformed ids are ref
   assert.deepEqual(parseCommId(commId), {
     sdkAppId: 1400000001,
     roomId: 'room_with_underscores',
+    roomIdType: 0,
     createTime: T / 1000,
   });
   for (const bad of ['', '1400_', 'abc_1_2', '1_2', `1_${'x'.repeat(100)}_3`])

@@ -7,6 +7,7 @@ import type { Selectable } from 'kysely';
 import type { RoomSessionsTable } from '../storage/schema.ts';
 import type { Store } from '../storage/store.ts';
 import { makeCommId } from './comm-id.ts';
+import { addToRollups } from './rollups.ts';
 import { QUALITY_FIELDS, sampleFromRow, sampleRow } from './sample-rows.ts';
 import type { QualityMetric } from './sample-rows.ts';
 import type { BackendLog, QualitySample, UserEvent } from './records.ts';
@@ -98,11 +99,12 @@ export class TelemetryStore {
     return this.store.db;
   }
 
-  /** Inserts samples in one transaction: all or nothing. */
+  /** Inserts samples and adds them to the 10-second rollups, in one transaction: all or nothing. */
   async insertQualitySamples(samples: readonly QualitySample[]): Promise<void> {
     if (samples.length === 0) return;
     await this.#db.transaction().execute(async (trx) => {
       for (const part of chunks(samples)) await trx.insertInto('quality_samples').values(part.map(sampleRow)).execute();
+      await addToRollups(trx, samples);
     });
   }
 
@@ -163,7 +165,8 @@ export class TelemetryStore {
     roomIdType: 0 | 1;
     createdAt: number;
   }): Promise<string> {
-    const commId = makeCommId(room.sdkAppId, room.roomId, room.createdAt);
+    const roomId = room.roomIdType === 1 ? Number(room.roomId) : room.roomId;
+    const commId = makeCommId(room.sdkAppId, roomId, room.createdAt);
     await this.#db
       .insertInto('room_sessions')
       .values({

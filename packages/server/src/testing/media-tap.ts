@@ -144,44 +144,69 @@ export interface FfmpegResult {
   errors: string[];
 }
 
+/** How {@link decodeTapWithFfmpeg} runs. */
+export interface DecodeTapOptions {
+  /** Stop once this many frames are decoded (default: run until `maxMs`). */
+  enoughFrames?: number;
+  /** Longest the decoder runs after it listens (ms). */
+  maxMs: number;
+  /** Called every `pokeEveryMs` while ffmpeg runs, starting once it listens (e.g. to ask for a keyframe). */
+  poke?: () => Promise<void>;
+  /** Default 1200 ms (the SFU forwards at most about one keyframe request a second). */
+  pokeEveryMs?: number;
+}
+
 /**
- * Runs ffmpeg on a video `tap` for `durationMs` and returns every frame it decoded, scaled down to a
- * grayscale thumbnail (a decoder may turn undecipherable input into noise frames: callers judge content).
- * `whileRunning` is called once ffmpeg listens (e.g. to ask the producer for keyframes).
+ * Runs ffmpeg on a video `tap` and returns every frame it decoded, scaled down to a grayscale thumbnail (a
+ * decoder may turn undecipherable input into noise frames: callers judge content). Nothing is sent before
+ * ffmpeg's socket is bound (so no keyframe is lost to a slow start), and it is poked until it has decoded
+ * `enoughFrames` or `maxMs` has passed: a loaded machine only makes it take longer.
  */
-export async function decodeTapWithFfmpeg(
-  tap: ProducerTap,
-  durationMs: number,
-  whileRunning?: () => Promise<void>,
-): Promise<FfmpegResult> {
+export async function decodeTapWithFfmpeg(tap: ProducerTap, options: DecodeTapOptions): Promise<FfmpegResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-tap-'));
   const sdpFile = path.join(dir, 'tap.sdp');
   const rawFile = path.join(dir, 'frames.gray');
+  const frameSize = THUMBNAIL.width * THUMBNAIL.height;
   fs.writeFileSync(sdpFile, tap.sdp());
   // prettier-ignore
   const ffmpeg = spawn('ffmpeg', [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     '-protocol_whitelist', 'file,udp,rtp', '-i', sdpFile,
-    '-vf', `scale=${THUMBNAIL.width}:${THUMBNAIL.height}:flags=area,format=gray`,
+    '-vf', `scale=${THUMBNAIL.width}:${THUMBNAIL.height}:flags=area,format=gray`, '-flush_packets', '1',
     '-f', 'rawvideo', rawFile,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   ffmpeg.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let running = true;
   const exited = new Promise<void>((resolve, reject) => {
     ffmpeg.once('error', (err) => reject(new Error(`cannot run ffmpeg (apt-get install -y ffmpeg): ${err.message}`)));
-    ffmpeg.once('exit', () => resolve());
+    ffmpeg.once('exit', () => {
+      running = false;
+      resolve();
+    });
   });
+  const framesSoFar = () => (fs.existsSync(rawFile) ? Math.floor(fs.statSync(rawFile).size / frameSize) : 0);
   try {
-    await new Promise((r) => setTimeout(r, 500)); // ffmpeg opens its sockets
-    await Promise.race([Promise.all([whileRunning?.(), new Promise((r) => setTimeout(r, durationMs))]), exited]);
+    const listenDeadline = Date.now() + 10_000;
+    while (running && !udpPortBound(tap.port) && Date.now() < listenDeadline) await sleep(50);
+    const deadline = Date.now() + options.maxMs;
+    let nextPoke = 0;
+    while (running && Date.now() < deadline) {
+      if (options.enoughFrames !== undefined && framesSoFar() >= options.enoughFrames) break;
+      if (options.poke && Date.now() >= nextPoke) {
+        nextPoke = Date.now() + (options.pokeEveryMs ?? 1200);
+        await options.poke();
+      }
+      await sleep(100);
+    }
     ffmpeg.kill('SIGINT'); // ffmpeg flushes and exits cleanly
     const killer = setTimeout(() => ffmpeg.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(killer);
     const raw = fs.existsSync(rawFile) ? fs.readFileSync(rawFile) : Buffer.alloc(0);
-    const size = THUMBNAIL.width * THUMBNAIL.height;
     const frames: Buffer[] = [];
-    for (let offset = 0; offset + size <= raw.length; offset += size) frames.push(raw.subarray(offset, offset + size));
+    for (let offset = 0; offset + frameSize <= raw.length; offset += frameSize)
+      frames.push(raw.subarray(offset, offset + frameSize));
     const errors = stderr
       .split('\n')
       .map((l) => l.trim())
@@ -191,6 +216,24 @@ export async function decodeTapWithFfmpeg(
     if (ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether some process has a UDP socket bound to `port` (Linux: /proc/net/udp and udp6). */
+function udpPortBound(port: number): boolean {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    try {
+      const lines = fs.readFileSync(table, 'utf8').split('\n').slice(1);
+      if (lines.some((line) => line.trim().split(/\s+/)[1]?.endsWith(suffix))) return true;
+    } catch {
+      // no such table (no IPv6): look at the other
+    }
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** RTP payloads (and their RTP timestamps) arriving on a UDP port, e.g. from a {@link ProducerTap}. */

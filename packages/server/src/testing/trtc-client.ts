@@ -21,6 +21,7 @@ export interface TrtcClient {
   DescribeCallDetailInfo: Call;
   DescribeUserEvent: Call;
   DescribeScaleInfo: Call;
+  DescribeUnusualEvent: Call;
   DismissRoom: Call;
   request(action: string, params: object): Promise<unknown>;
 }

@@ -132,17 +132,126 @@ describe('managed sender keys', () => {
     mallory.close();
   });
 
-  it('security codes match across participants and change when a key is swapped', async () => {
+  it('security codes match across participants; a swapped key is refused, and changes the code once accepted', async () => {
     const room = new TestRoom();
     for (const id of ['alice', 'bob', 'carol']) await room.join(id);
     const codes = await Promise.all(['alice', 'bob', 'carol'].map((id) => room.member(id).distributor.securityCode()));
     assert.match(codes[0] ?? '', /^\d{5}( \d{5}){5}$/);
     assert.equal(new Set(codes).size, 1);
 
-    // A server in the middle gives alice its own key for bob.
+    // A server in the middle gives alice its own key for bob: refused, the code stays.
     const alice = room.member('alice').distributor;
-    await alice.handleParticipantJoined('bob', (await generateX25519KeyPair()).publicKey);
-    const swapped = await alice.securityCode();
-    assert.notEqual(swapped, await room.member('bob').distributor.securityCode());
+    const swappedKey = (await generateX25519KeyPair()).publicKey;
+    await alice.handleParticipantJoined('bob', swappedKey);
+    assert.equal(await alice.securityCode(), codes[0]);
+    // The app accepts it explicitly (say, after users compared codes): now the code differs from bob's.
+    await alice.acceptPeerKey('bob', swappedKey);
+    await room.timers.advance(3000);
+    assert.notEqual(await alice.securityCode(), await room.member('bob').distributor.securityCode());
+  });
+});
+
+describe('managed sender keys: trust in announced keys', () => {
+  /** A distributor whose outgoing key messages are recorded; it plays "alice". */
+  async function alice(options: Partial<Parameters<typeof KeyDistributor.create>[0]> = {}) {
+    const sent: { to: string; blob: Uint8Array }[] = [];
+    const changes: { userId: string; current: Uint8Array; announced: Uint8Array }[] = [];
+    const refused: string[] = [];
+    const distributor = await KeyDistributor.create({
+      localId: 'alice',
+      timers: new FakeTimers(),
+      send: (to, blob) => sent.push({ to, blob }),
+      onPeerKeyChanged: (userId, current, announced) => changes.push({ userId, current, announced }),
+      onPeerKeyRefused: (userId) => refused.push(userId),
+      ...options,
+    });
+    return { distributor, sent, changes, refused };
+  }
+
+  it('a known userId announced again with a new key: no sender key sealed to the new key, a key-change event', async () => {
+    const a = await alice();
+    const bobKeys = await generateX25519KeyPair();
+    const impostorKeys = await generateX25519KeyPair();
+    await a.distributor.handleParticipantJoined('bob', bobKeys.publicKey);
+    const grantsBefore = a.sent.length;
+    assert.ok(grantsBefore > 0, 'bob got the sender key');
+
+    await a.distributor.handleParticipantJoined('bob', impostorKeys.publicKey);
+    await a.distributor.idle();
+    assert.deepEqual(
+      a.changes.map((c) => [c.userId, Buffer.from(c.current).equals(Buffer.from(bobKeys.publicKey))]),
+      [['bob', true]],
+    );
+    assert.ok(Buffer.from(a.changes[0]?.announced ?? []).equals(Buffer.from(impostorKeys.publicKey)));
+    // Nothing new went out, and what went out before cannot be opened with the impostor's key.
+    assert.equal(a.sent.length, grantsBefore);
+    const impostorErrors: E2eeError[] = [];
+    const probe = await KeyDistributor.create({
+      localId: 'bob',
+      keyPair: impostorKeys,
+      send: () => undefined,
+      onError: (e) => impostorErrors.push(e),
+    });
+    await probe.handleParticipantJoined('alice', a.distributor.publicKey);
+    for (const { blob } of a.sent) await probe.handleKeyMessage('alice', blob);
+    assert.equal(impostorErrors.length, a.sent.length, 'no grant opens with the impostor key');
+    assert.deepEqual(
+      a.distributor.keyHolders().map((h) => h.userId),
+      ['bob'],
+    );
+    assert.ok(Buffer.from(a.distributor.keyHolders()[0]?.publicKey ?? []).equals(Buffer.from(bobKeys.publicKey)));
+    probe.close();
+  });
+
+  it('every participant sealed our sender key is listed in keyHolders() when it is sent', async () => {
+    const holdersAtSend: string[][] = [];
+    const sentTo: string[] = [];
+    const distributor: KeyDistributor = await KeyDistributor.create({
+      localId: 'alice',
+      timers: new FakeTimers(),
+      send: (to) => {
+        sentTo.push(to);
+        holdersAtSend.push(distributor.keyHolders().map((h) => h.userId));
+      },
+    });
+    // An audience member in a live room (no REMOTE_USER_ENTER) is still a key holder, and listed.
+    for (const id of ['bob', 'phantom-audience']) {
+      await distributor.handleParticipantJoined(id, (await generateX25519KeyPair()).publicKey);
+    }
+    assert.ok(sentTo.includes('phantom-audience'));
+    for (const [i, to] of sentTo.entries()) assert.ok(holdersAtSend[i]?.includes(to), `${to} listed when sealed to`);
+    distributor.handleParticipantLeft('phantom-audience');
+    assert.deepEqual(
+      distributor.keyHolders().map((h) => h.userId),
+      ['bob'],
+    );
+  });
+
+  it('verifyPeerKey refusing a key: no grant, not a key holder, not in the security code', async () => {
+    const mallory = await generateX25519KeyPair();
+    const bob = await generateX25519KeyPair();
+    const asked: string[] = [];
+    const a = await alice({
+      verifyPeerKey: async (userId, publicKey) => {
+        asked.push(userId);
+        await settle();
+        return !Buffer.from(publicKey).equals(Buffer.from(mallory.publicKey));
+      },
+    });
+    await a.distributor.handleParticipantJoined('bob', bob.publicKey);
+    await a.distributor.handleParticipantJoined('mallory', mallory.publicKey);
+    await a.distributor.idle();
+    assert.deepEqual(asked, ['bob', 'mallory']);
+    assert.deepEqual(a.refused, ['mallory']);
+    assert.ok(!a.sent.some((m) => m.to === 'mallory'), 'nothing sealed to mallory');
+    assert.ok(a.sent.some((m) => m.to === 'bob'));
+    assert.deepEqual(
+      a.distributor.keyHolders().map((h) => h.userId),
+      ['bob'],
+    );
+    const withoutMallory = await a.distributor.securityCode();
+    await a.distributor.handleParticipantJoined('mallory', mallory.publicKey);
+    await a.distributor.idle();
+    assert.equal(await a.distributor.securityCode(), withoutMallory);
   });
 });

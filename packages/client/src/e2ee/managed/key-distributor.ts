@@ -8,6 +8,11 @@
  *   random key of the next generation, seal it to everyone remaining, and start encrypting with it
  *   `activationDelayMs` later, so the departed cannot read the future. Both delays default to 1 s,
  *   well inside the 5 s promise;
+ * - a known participant announced again with another public key → refused (never a silent swap): the
+ *   old key stays, nothing is sealed to the new one, and `onPeerKeyChanged` reports it; the app may
+ *   {@link KeyDistributor.acceptPeerKey} it, which counts as the old key leaving and the new one joining;
+ * - an optional `verifyPeerKey` hook (the app's own identity check) must approve a key before anything
+ *   is sealed to it;
  * - key message → open it (only the claimed sender could have made it) and install the peer's key.
  *   A key message may overtake the signaling news of its sender's arrival, so messages from unknown
  *   senders wait (a few per sender, a few senders, for a while) until that participant is announced.
@@ -47,6 +52,20 @@ export interface KeyDistributorOptions {
   readonly timers?: Timers;
   /** A key message that could not be used (malformed, not from its claimed sender, unknown sender). */
   readonly onError?: (error: E2eeError, from: string) => void;
+  /** Approves a peer's public key before our sender key is sealed to it (e.g. against the app's signature). */
+  readonly verifyPeerKey?: (userId: string, publicKey: Uint8Array) => boolean | Promise<boolean>;
+  /** A known participant was announced with another public key; the new key was refused. */
+  readonly onPeerKeyChanged?: (userId: string, current: Uint8Array, announced: Uint8Array) => void;
+  /** `verifyPeerKey` refused (or failed on) a participant's key. */
+  readonly onPeerKeyRefused?: (userId: string, publicKey: Uint8Array) => void;
+  /** The set of key holders ({@link KeyDistributor.keyHolders}) changed. */
+  readonly onKeyHoldersChanged?: () => void;
+}
+
+/** A participant our sender key is sealed to. */
+export interface KeyHolder {
+  readonly userId: string;
+  readonly publicKey: Uint8Array;
 }
 
 /** Limits on key messages held back until their sender is announced. */
@@ -72,6 +91,12 @@ export class KeyDistributor implements KeyProvider {
   readonly #rotateDebounceMs: number;
   readonly #activationDelayMs: number;
   readonly #onError: (error: E2eeError, from: string) => void;
+  readonly #verifyPeerKey: KeyDistributorOptions['verifyPeerKey'];
+  readonly #onPeerKeyChanged: NonNullable<KeyDistributorOptions['onPeerKeyChanged']>;
+  readonly #onPeerKeyRefused: NonNullable<KeyDistributorOptions['onPeerKeyRefused']>;
+  readonly #onKeyHoldersChanged: () => void;
+  /** The key each present participant was first announced with (admitted, being verified, or refused). */
+  readonly #announced = new Map<string, Uint8Array>();
   readonly #listeners = new Set<(command: KeyCommand) => void>();
   readonly #peers = new Map<string, Peer>();
   readonly #timerHandles = new Set<unknown>();
@@ -93,6 +118,10 @@ export class KeyDistributor implements KeyProvider {
     this.#rotateDebounceMs = options.rotateDebounceMs ?? 1000;
     this.#activationDelayMs = options.activationDelayMs ?? 1000;
     this.#onError = options.onError ?? (() => undefined);
+    this.#verifyPeerKey = options.verifyPeerKey;
+    this.#onPeerKeyChanged = options.onPeerKeyChanged ?? (() => undefined);
+    this.#onPeerKeyRefused = options.onPeerKeyRefused ?? (() => undefined);
+    this.#onKeyHoldersChanged = options.onKeyHoldersChanged ?? (() => undefined);
     this.#sender = this.#freshKey(0n, options.ratchetBits ?? DEFAULT_RATCHET_BITS);
   }
 
@@ -120,27 +149,67 @@ export class KeyDistributor implements KeyProvider {
     return () => this.#listeners.delete(listener);
   }
 
-  /** A peer joined (or is already there when we join) with its published session public key. */
+  /**
+   * A peer joined (or is already there when we join, or changed role) with its published session public key.
+   * The first key announced for a present participant is the one it keeps; another is refused and reported.
+   */
   handleParticipantJoined(participantId: string, publicKey: Uint8Array): Promise<void> {
-    return this.#enqueue(async () => {
-      const known = this.#peers.get(participantId);
-      if (known !== undefined && equalBytes(known.publicKey, publicKey)) return;
-      if (known !== undefined) this.#emit({ type: 'removeParticipant', participantId });
-      this.#sender = await ratchetSenderKey(this.#suite, this.#sender);
-      this.#emit(this.#senderCommand());
-      this.#peers.set(participantId, { publicKey: publicKey.slice(), latest: undefined });
-      await this.#grant(participantId, this.#sender);
-      if (this.#pending !== undefined) await this.#grant(participantId, this.#pending);
-      const early = this.#early.get(participantId) ?? [];
-      this.#early.delete(participantId);
-      for (const blob of early) await this.#receive(participantId, blob);
-    });
+    const known = this.#announced.get(participantId);
+    if (known !== undefined) {
+      if (!equalBytes(known, publicKey)) this.#onPeerKeyChanged(participantId, known.slice(), publicKey.slice());
+      return this.#queue;
+    }
+    const key = publicKey.slice();
+    this.#announced.set(participantId, key);
+    const verify = this.#verifyPeerKey;
+    if (verify === undefined) return this.#enqueue(() => this.#admit(participantId, key));
+    // Verified outside the queue, so a slow app check does not hold up everyone else's keys.
+    return (async () => {
+      let approved = false;
+      try {
+        approved = (await verify(participantId, key.slice())) === true;
+      } catch {
+        approved = false;
+      }
+      if (this.#closed || this.#announced.get(participantId) !== key) return; // left meanwhile
+      if (!approved) return this.#onPeerKeyRefused(participantId, key.slice());
+      await this.#enqueue(() => this.#admit(participantId, key));
+    })();
+  }
+
+  /**
+   * The app accepts `publicKey` for `participantId` after a key change: the old key counts as having left
+   * (a fresh sender key follows, so it cannot read on) and the new one as having joined (verified again).
+   */
+  acceptPeerKey(participantId: string, publicKey: Uint8Array): Promise<void> {
+    this.handleParticipantLeft(participantId);
+    return this.handleParticipantJoined(participantId, publicKey);
+  }
+
+  /** The participants our sender key is sealed to, with the public keys it is sealed to. */
+  keyHolders(): KeyHolder[] {
+    return [...this.#peers].map(([userId, peer]) => ({ userId, publicKey: peer.publicKey.slice() }));
+  }
+
+  async #admit(participantId: string, publicKey: Uint8Array): Promise<void> {
+    if (this.#announced.get(participantId) !== publicKey || this.#peers.has(participantId)) return;
+    this.#sender = await ratchetSenderKey(this.#suite, this.#sender);
+    this.#emit(this.#senderCommand());
+    this.#peers.set(participantId, { publicKey: publicKey.slice(), latest: undefined });
+    this.#onKeyHoldersChanged();
+    await this.#grant(participantId, this.#sender);
+    if (this.#pending !== undefined) await this.#grant(participantId, this.#pending);
+    const early = this.#early.get(participantId) ?? [];
+    this.#early.delete(participantId);
+    for (const blob of early) await this.#receive(participantId, blob);
   }
 
   /** A peer left: forget its keys and schedule a fresh sender key for everyone remaining. */
   handleParticipantLeft(participantId: string): void {
+    this.#announced.delete(participantId);
     if (!this.#peers.delete(participantId)) return;
     this.#emit({ type: 'removeParticipant', participantId });
+    this.#onKeyHoldersChanged();
     if (this.#rotationScheduled) return; // one rotation covers every leave in the debounce window
     this.#rotationScheduled = true;
     this.#after(this.#rotateDebounceMs, () => void this.#enqueue(() => this.#rotate()));
@@ -172,6 +241,7 @@ export class KeyDistributor implements KeyProvider {
     this.#timerHandles.clear();
     this.#listeners.clear();
     this.#peers.clear();
+    this.#announced.clear();
     this.#early.clear();
   }
 

@@ -32,3 +32,9 @@ export async function securityCode(participants: readonly SecurityCodeEntry[]): 
   }
   return groups.join(' ');
 }
+
+/** A public key's fingerprint: lowercase hex SHA-256 of the raw key (64 characters), for apps to compare and pin. */
+export async function keyFingerprint(publicKey: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bufferSource(publicKey)));
+  return [...hash].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -91,11 +91,12 @@ describe('SFrame contexts', () => {
     const receiver = new SFrameReceiver(suite);
     await receiver.addKey(3n, baseKey);
     const frame = await sender.encrypt(utf8('payload'), utf8('meta'));
-    assert.equal((await receiver.decrypt(frame, utf8('meta'))).ok, true);
+    // Tampered copies first: once the genuine frame is accepted, its CTR is refused as a replay.
     assert.deepEqual(await receiver.decrypt(frame, utf8('mete')), { ok: false, reason: 'auth-failed' });
     const body = frame.slice();
     body[body.length - 3] = (body[body.length - 3] ?? 0) ^ 0x10;
     assert.deepEqual(await receiver.decrypt(body, utf8('meta')), { ok: false, reason: 'auth-failed' });
+    assert.equal((await receiver.decrypt(frame, utf8('meta'))).ok, true);
   });
 
   it('ratchets forward to a higher step, within bounds, and only commits on success', async () => {
@@ -124,5 +125,70 @@ describe('SFrame contexts', () => {
       ok: false,
       reason: 'unknown-kid',
     });
+  });
+});
+
+describe('SFrame replay protection', () => {
+  const suite = cipherSuite(DEFAULT_CIPHER_SUITE);
+
+  it('a frame re-sent by the SFU is refused the second time, also after the key is installed again', async () => {
+    const baseKey = randomBytes(32);
+    const sender = await SFrameSender.create(suite, 4n, baseKey);
+    const receiver = new SFrameReceiver(suite);
+    await receiver.addKey(4n, baseKey);
+    const frame = await sender.encrypt(utf8('hello'));
+    assert.equal((await receiver.decrypt(frame)).ok, true);
+    assert.deepEqual(await receiver.decrypt(frame), { ok: false, reason: 'replay' });
+    // A replayed key message re-installs the same KID: the window must survive it.
+    await receiver.addKey(4n, baseKey);
+    assert.deepEqual(await receiver.decrypt(frame), { ok: false, reason: 'replay' });
+  });
+
+  it('two copies of a frame racing on a new (ratcheted) KID: one is accepted', async () => {
+    const base0 = randomBytes(32);
+    const base1 = await ratchetBaseKey(suite, base0);
+    const receiver = new SFrameReceiver(suite, { ratchetBits: 8 });
+    await receiver.addKey(composeKid(1n, 0n, 8), base0);
+    const sender = await SFrameSender.create(suite, composeKid(1n, 1n, 8), base1);
+    const frame = await sender.encrypt(utf8('x'));
+    const results = await Promise.all([receiver.decrypt(frame), receiver.decrypt(frame)]);
+    // Which copy wins depends on when each decrypt finishes; exactly one may.
+    assert.deepEqual(results.map((r) => r.ok).sort(), [false, true]);
+    assert.deepEqual(
+      results.find((r) => !r.ok),
+      { ok: false, reason: 'replay' },
+    );
+  });
+
+  it('forged frames do not move the window', async () => {
+    const baseKey = randomBytes(32);
+    const receiver = new SFrameReceiver(suite, { replayWindowSize: 64 });
+    await receiver.addKey(7n, baseKey);
+    const sender = await SFrameSender.create(suite, 7n, baseKey);
+    const first = await sender.encrypt(utf8('first'));
+    const forger = await SFrameSender.create(suite, 7n, randomBytes(32), 1000n);
+    assert.deepEqual(await receiver.decrypt(await forger.encrypt(utf8('x'))), { ok: false, reason: 'auth-failed' });
+    assert.equal((await receiver.decrypt(first)).ok, true, 'CTR 0 is still inside the window');
+  });
+
+  it('audio, three simulcast layers and a layer switch share one CTR space without false refusals', async () => {
+    const baseKey = randomBytes(32);
+    const sender = await SFrameSender.create(suite, 2n, baseKey);
+    const receiver = new SFrameReceiver(suite);
+    await receiver.addKey(2n, baseKey);
+    // The encoder interleaves audio and every layer through one sender; the SFU forwards audio and one layer.
+    const delivered: { stream: string; frame: Uint8Array }[] = [];
+    for (let tick = 0; tick < 300; tick++) {
+      for (const stream of ['audio', 'layer0', 'layer1', 'layer2']) {
+        const frame = await sender.encrypt(utf8(`${stream} ${tick}`));
+        const layer = tick < 150 ? 'layer0' : 'layer2'; // switch from the low to the high layer
+        if (stream === 'audio' || stream === layer) delivered.push({ stream, frame });
+      }
+    }
+    // Video reaches the transform late (jitter buffer, NACK): deliver all audio first, then the video.
+    const audio = delivered.filter((d) => d.stream === 'audio');
+    const video = delivered.filter((d) => d.stream !== 'audio');
+    for (const { frame } of [...audio, ...video]) assert.equal((await receiver.decrypt(frame)).ok, true);
+    for (const { frame } of delivered.slice(0, 20)) assert.equal((await receiver.decrypt(frame)).ok, false);
   });
 });

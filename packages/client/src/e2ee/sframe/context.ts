@@ -2,6 +2,7 @@
  * SFrame encryption contexts (RFC 9605 §4.4). A sender holds one key and a counter that never repeats;
  * a receiver holds a table of decrypt-only keys by KID, ratchets forward (§5.1) when a sender does, and
  * reports every failure as a typed result so the caller drops the frame — nothing undecryptable is returned.
+ * Each KID has a replay window ({@link ReplayWindow}): a frame the SFU sends again is refused.
  */
 import { concatBytes } from '../bytes.ts';
 import { E2eeError } from '../errors.ts';
@@ -10,6 +11,7 @@ import { aeadDecrypt, aeadEncrypt } from './aead.ts';
 import type { CipherSuite } from './cipher-suites.ts';
 import { decodeHeader, encodeHeader, MAX_HEADER_VALUE } from './header.ts';
 import { frameNonce, importSFrameKey, type SFrameKey } from './key-derivation.ts';
+import { DEFAULT_REPLAY_WINDOW_SIZE, ReplayWindow } from './replay-window.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -61,7 +63,7 @@ export class SFrameSender {
 }
 
 /** Why a frame was dropped. */
-export type DropReason = 'malformed' | 'unknown-kid' | 'auth-failed';
+export type DropReason = 'malformed' | 'unknown-kid' | 'auth-failed' | 'replay';
 
 /** The outcome of {@link SFrameReceiver.decrypt}. */
 export type DecryptResult =
@@ -81,13 +83,19 @@ export interface ReceiverOptions {
   readonly maxKeys?: number;
   /** Called for a KID with no key and no earlier step to ratchet from. */
   readonly lookup?: BaseKeyLookup;
+  /** CTRs remembered per KID behind the highest seen (a multiple of 32). Default {@link DEFAULT_REPLAY_WINDOW_SIZE}. */
+  readonly replayWindowSize?: number;
 }
+
+/** Replay windows of forgotten KIDs kept per receiver, so re-deriving or re-installing a KID cannot reset one. */
+const RETIRED_WINDOWS = 32;
 
 interface ReceiverKey {
   readonly key: SFrameKey;
   readonly baseKey: Uint8Array;
   /** The full ratchet step (the KID only carries its low R bits). */
   readonly step: bigint;
+  readonly window: ReplayWindow;
 }
 
 /** Decrypts one remote sender's frames (receivers are per sender: the SSRC says who sent a frame). */
@@ -98,6 +106,9 @@ export class SFrameReceiver {
   readonly #maxKeys: number;
   readonly #lookup: BaseKeyLookup | undefined;
   readonly #keys = new Map<bigint, ReceiverKey>();
+  readonly #replayWindowSize: number;
+  /** Windows of KIDs no longer held, oldest first. */
+  readonly #retired = new Map<bigint, ReplayWindow>();
 
   constructor(suite: CipherSuite, options: ReceiverOptions = {}) {
     this.#suite = suite;
@@ -105,23 +116,29 @@ export class SFrameReceiver {
     this.#maxRatchetSteps = options.maxRatchetSteps ?? 16;
     this.#maxKeys = options.maxKeys ?? 8;
     this.#lookup = options.lookup;
+    this.#replayWindowSize = options.replayWindowSize ?? DEFAULT_REPLAY_WINDOW_SIZE;
   }
 
   /** Installs a decrypt-only key for `kid` (`step` is the full ratchet step it is at, default 0). */
   async addKey(kid: bigint, baseKey: Uint8Array, step = 0n): Promise<void> {
-    this.#install(kid, { key: await importSFrameKey(this.#suite, kid, baseKey), baseKey, step });
+    const key = await importSFrameKey(this.#suite, kid, baseKey);
+    // The same KID again (a re-sent key message, say) keeps its window: CTRs already seen stay refused.
+    this.#install(kid, { key, baseKey, step, window: this.#windowFor(kid) });
   }
 
-  /** Forgets the key for `kid`. */
+  /** Forgets the key for `kid` (its replay window is kept). */
   removeKey(kid: bigint): void {
-    this.#keys.delete(kid);
+    this.#forget(kid);
   }
 
   /** Forgets every key older than `generation` (used after a rotation has taken effect). */
   removeGenerationsBefore(generation: bigint): void {
-    for (const kid of [...this.#keys.keys()]) {
-      if (splitKid(kid, this.#ratchetBits).generation < generation) this.#keys.delete(kid);
-    }
+    this.removeKeysWhere((kid) => splitKid(kid, this.#ratchetBits).generation < generation);
+  }
+
+  /** Forgets every key whose KID matches (their replay windows are kept). */
+  removeKeysWhere(matches: (kid: bigint) => boolean): void {
+    for (const kid of [...this.#keys.keys()]) if (matches(kid)) this.#forget(kid);
   }
 
   /** The KIDs this receiver holds keys for. */
@@ -131,7 +148,7 @@ export class SFrameReceiver {
 
   /**
    * Decrypts `header ‖ ciphertext` with AAD = header ‖ metadata. Never throws for bad input: a frame that
-   * does not parse, has no key, or fails authentication comes back as `{ ok: false, reason }`.
+   * does not parse, has no key, fails authentication or was seen before comes back as `{ ok: false, reason }`.
    */
   async decrypt(frame: Uint8Array, metadata: Uint8Array = EMPTY): Promise<DecryptResult> {
     let parsed;
@@ -146,11 +163,18 @@ export class SFrameReceiver {
     const existing = this.#keys.get(parsed.kid);
     const candidate = existing ?? (await this.#candidate(parsed.kid));
     if (candidate === undefined) return { ok: false, reason: 'unknown-kid' };
+    if (!candidate.window.check(parsed.ctr)) return { ok: false, reason: 'replay' };
     const plaintext = await aeadDecrypt(candidate.key, frameNonce(candidate.key.salt, parsed.ctr), aad, ciphertext);
     if (plaintext === undefined) return { ok: false, reason: 'auth-failed' };
     // A ratcheted or looked-up key is kept only once a frame has authenticated with it, so forged KIDs
-    // cannot move the receiver's state (and a failing frame never triggers more ratcheting).
-    if (existing === undefined) this.#install(parsed.kid, candidate);
+    // cannot move the receiver's state (and a failing frame never triggers more ratcheting). A copy of
+    // the frame may have installed it meanwhile: then that entry's window decides.
+    let entry = this.#keys.get(parsed.kid);
+    if (entry === undefined) {
+      entry = candidate;
+      this.#install(parsed.kid, entry);
+    }
+    if (!entry.window.accept(parsed.ctr)) return { ok: false, reason: 'replay' };
     return { ok: true, plaintext, kid: parsed.kid, ctr: parsed.ctr };
   }
 
@@ -159,7 +183,7 @@ export class SFrameReceiver {
     if (ratcheted !== undefined || this.#lookup === undefined) return ratcheted;
     const baseKey = await this.#lookup(kid);
     if (baseKey === undefined) return undefined;
-    return { key: await importSFrameKey(this.#suite, kid, baseKey), baseKey, step: 0n };
+    return { key: await importSFrameKey(this.#suite, kid, baseKey), baseKey, step: 0n, window: this.#windowFor(kid) };
   }
 
   async #ratchetTo(kid: bigint): Promise<ReceiverKey | undefined> {
@@ -175,16 +199,35 @@ export class SFrameReceiver {
     if (steps === 0) return undefined;
     let baseKey = latest.baseKey;
     for (let i = 0; i < steps; i++) baseKey = await ratchetBaseKey(this.#suite, baseKey);
-    return { key: await importSFrameKey(this.#suite, kid, baseKey), baseKey, step: latest.step + BigInt(steps) };
+    const key = await importSFrameKey(this.#suite, kid, baseKey);
+    return { key, baseKey, step: latest.step + BigInt(steps), window: this.#windowFor(kid) };
   }
 
   #install(kid: bigint, entry: ReceiverKey): void {
     this.#keys.delete(kid);
+    this.#retired.delete(kid);
     this.#keys.set(kid, entry);
     while (this.#keys.size > this.#maxKeys) {
       const oldest = this.#keys.keys().next();
       if (oldest.done === true) break;
-      this.#keys.delete(oldest.value);
+      this.#forget(oldest.value);
+    }
+  }
+
+  /** The window `kid` had (held or retired), else a fresh one; a candidate gets a copy-free reference. */
+  #windowFor(kid: bigint): ReplayWindow {
+    return this.#keys.get(kid)?.window ?? this.#retired.get(kid) ?? new ReplayWindow(this.#replayWindowSize);
+  }
+
+  #forget(kid: bigint): void {
+    const entry = this.#keys.get(kid);
+    if (entry === undefined) return;
+    this.#keys.delete(kid);
+    this.#retired.set(kid, entry.window);
+    while (this.#retired.size > RETIRED_WINDOWS) {
+      const oldest = this.#retired.keys().next();
+      if (oldest.done === true) break;
+      this.#retired.delete(oldest.value);
     }
   }
 }

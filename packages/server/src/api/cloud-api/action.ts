@@ -12,17 +12,19 @@ export interface ActionContext {
 
 export interface CloudAction<P extends { SdkAppId: number } = { SdkAppId: number }> {
   readonly name: string;
+  /** Reads only (TRTC's Describe* actions): may run again for a repeated request; see docs/cloud-api.md. */
+  readonly readOnly: boolean;
   readonly params: z.ZodType<P>;
   run(params: P, context: ActionContext): Promise<Record<string, unknown>>;
 }
 
-/** Declares an action with typed parameters. */
+/** Declares an action with typed parameters; TRTC names every read-only action Describe*. */
 export function defineAction<S extends z.ZodType<{ SdkAppId: number }>>(
   name: string,
   params: S,
   run: (params: z.output<S>, context: ActionContext) => Promise<Record<string, unknown>>,
 ): CloudAction {
-  return { name, params, run } as unknown as CloudAction;
+  return { name, readOnly: name.startsWith('Describe'), params, run } as unknown as CloudAction;
 }
 
 /** TRTC's SdkAppId parameter: a positive 32-bit integer. */

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { JoinAnswer } from '@conclave/protocol';
@@ -84,6 +84,20 @@ describe("Cloud API with Tencent's official client", () => {
     keep.client.close();
   });
 
+  test('the same DescribeRoomInfo twice in one second succeeds both times (issue 16)', async (tc) => {
+    // Frozen Date: the client stamps both calls with the same second, so both carry the same signature.
+    mock.timers.enable({ apis: ['Date'], now: Math.floor(Date.now() / 1000) * 1000 });
+    tc.after(() => mock.timers.reset());
+    const window = {
+      SdkAppId: t.sdkAppId,
+      StartTime: Math.floor(Date.now() / 1000) - 3600,
+      EndTime: Math.floor(Date.now() / 1000),
+    };
+    const first = (await client().request('DescribeRoomInfo', window)) as { Total: number };
+    const second = (await client().request('DescribeRoomInfo', window)) as { Total: number };
+    assert.equal(second.Total, first.Total);
+  });
+
   test('TRTC-shaped errors: missing room, wrong key, unknown action, bad parameter, other app', async () => {
     await rejectsWith(client().DismissRoom({ SdkAppId: t.sdkAppId, RoomId: 8199 }), 'FailedOperation.RoomNotExist');
     await rejectsWith(
@@ -135,11 +149,21 @@ describe('Cloud API request checks', () => {
     assert.equal(res.Response.Error?.Code, 'AuthFailure.SignatureExpire');
   });
 
-  test('a replayed request is refused; a tampered body fails the signature', async () => {
+  test('a byte-identical replay of DismissRoom gets the first answer and dismisses nothing new', async () => {
+    const first = await join('replay-a', { roomId: 8300 });
     const body = JSON.stringify({ SdkAppId: t.sdkAppId, RoomId: 8300 });
     const headers = signed(body, Math.floor(Date.now() / 1000));
-    assert.equal((await post(headers, body)).Response.Error?.Code, 'FailedOperation.RoomNotExist');
-    assert.equal((await post(headers, body)).Response.Error?.Code, 'AuthFailure.SignatureFailure');
+    assert.equal((await post(headers, body)).Response.Error, undefined);
+    assert.equal(((await first.client.next('kicked')) as { reason: string }).reason, 'room_disband');
+    // The room is opened again; the captured request, sent again, must not end it.
+    const again = await join('replay-b', { roomId: 8300 });
+    assert.equal((await post(headers, body)).Response.Error, undefined);
+    assert.ok(t.server.rooms.getRoom({ sdkAppId: t.sdkAppId, roomId: 8300 }));
+    again.client.close();
+  });
+
+  test('a tampered body fails the signature', async () => {
+    const body = JSON.stringify({ SdkAppId: t.sdkAppId, RoomId: 8300 });
     const fresh = signed(body, Math.floor(Date.now() / 1000) - 1);
     const tampered = body.replace('8300', '8301');
     assert.equal((await post(fresh, tampered)).Response.Error?.Code, 'AuthFailure.SignatureFailure');
@@ -154,5 +178,41 @@ describe('Cloud API request checks', () => {
       body: JSON.stringify({ pad: 'x'.repeat(200_000) }),
     });
     assert.equal(big.status, 413);
+  });
+});
+
+describe('Cloud API calls are audited as the customer’s own access', () => {
+  test('ok, failed and badly signed calls by a known SecretId are recorded; an unknown SecretId is not', async () => {
+    const a = await join('audit-a', { roomId: 8301 });
+    await client().DismissRoom({ SdkAppId: t.sdkAppId, RoomId: 8301 });
+    await a.client.next('kicked');
+    await rejectsWith(
+      client().RemoveUser({ SdkAppId: t.sdkAppId, RoomId: 8302, UserIds: ['x'] }),
+      'FailedOperation.RoomNotExist',
+    );
+    await rejectsWith(
+      client({ secretId, secretKey: 'wrong-key' }).DismissRoom({ SdkAppId: t.sdkAppId, RoomId: 8303 }),
+      'AuthFailure.SignatureFailure',
+    );
+    await rejectsWith(
+      client({ secretId: 'AKIDnobody', secretKey }).DismissRoom({ SdkAppId: t.sdkAppId, RoomId: 8304 }),
+      'AuthFailure.SecretIdNotFound',
+    );
+    await t.server.audit.flush();
+    const mine = (await t.server.audit.list({ actorId: secretId, limit: 1000 })).filter(
+      (r) => ['8301', '8302', '8303'].includes(r.target.roomId ?? '') || r.detail === 'API_SIGNATURE_INVALID',
+    );
+    const facts = mine.map((r) => [r.action, r.target.roomId, r.result, r.detail]).reverse();
+    assert.deepEqual(facts.slice(-3), [
+      ['cloud_api.DismissRoom', '8301', 'ok', null],
+      ['cloud_api.RemoveUser', '8302', 'error', 'ROOM_NOT_FOUND'],
+      // The signature failed, so the parameters were never read: the record names the app, not the room.
+      ['cloud_api.DismissRoom', null, 'denied', 'API_SIGNATURE_INVALID'],
+    ]);
+    const record = mine[0];
+    assert.deepEqual(record?.actor, { kind: 'customer', id: secretId, role: null });
+    assert.equal(record?.target.sdkAppId, t.sdkAppId);
+    assert.equal((await t.server.audit.list({ actorId: 'AKIDnobody' })).length, 0);
+    assert.equal((await t.server.audit.verify()).ok, true);
   });
 });

@@ -9,6 +9,7 @@ import type { RegionStores } from '../../storage/regions.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 import { callDetailActions } from './call-detail-actions.ts';
 import { userInformation, usersInWindow } from './call-users.ts';
+import { unusualEventActions } from './unusual-event-action.ts';
 import {
   commIdParam,
   commIdOf,
@@ -111,5 +112,6 @@ export function describeActions(stores: RegionStores): CloudAction[] {
       },
     ),
     ...callDetailActions(stores),
+    ...unusualEventActions(stores),
   ];
 }

@@ -5,7 +5,6 @@ const TRTC_CODE: Partial<Record<ErrorCode, string>> = {
   API_AUTH_MISSING: 'AuthFailure.InvalidAuthorization',
   API_SECRET_ID_UNKNOWN: 'AuthFailure.SecretIdNotFound',
   API_SIGNATURE_INVALID: 'AuthFailure.SignatureFailure',
-  API_REQUEST_REPLAYED: 'AuthFailure.SignatureFailure',
   API_SIGNATURE_EXPIRED: 'AuthFailure.SignatureExpire',
   API_UNAUTHORIZED_APP: 'AuthFailure.UnauthorizedOperation',
   API_RATE_LIMITED: 'RequestLimitExceeded',
