@@ -3,14 +3,17 @@
  * (room-placement.ts), renews the leases of the rooms it serves, and decides each join — serve it here, or refuse
  * it with CLUSTER_REDIRECT naming the serving node and a ticket (ticket.ts) the SDK presents there. Rooms already
  * served here keep working while Redis is unreachable; only placing a room then fails (CLUSTER_UNAVAILABLE).
+ * As a {@link RoomControl} it carries the server API's room actions to the node serving the room
+ * (room-commands.ts), so the Cloud API can be called on any node.
  */
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConclaveError, type ClusterRedirect } from '@conclave/protocol';
 import type { Logger } from '../logger.ts';
-import type { Room, RoomDirectory } from '../rooms/index.ts';
+import { localRoomControl, type Room, type RoomControl, type RoomDirectory } from '../rooms/index.ts';
 import { roomKeyString, type RoomKey } from '../rooms/room-key.ts';
 import { NodeRegistry, type NodeInfo } from './node-registry.ts';
+import { RoomCommands, type RoomCommand } from './room-commands.ts';
 import { RoomPlacement } from './room-placement.ts';
 import { signTicket, TicketReplayCache, verifyTicket } from './ticket.ts';
 
@@ -57,7 +60,7 @@ const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export class ClusterNode {
+export class ClusterNode implements RoomControl {
   readonly id: string;
   readonly redis: Redis;
   readonly registry: NodeRegistry;
@@ -65,6 +68,8 @@ export class ClusterNode {
   readonly #o: ClusterNodeOptions;
   readonly #secret: Buffer;
   readonly #replays = new TicketReplayCache();
+  readonly #local: RoomControl;
+  readonly #commands: RoomCommands;
   readonly #prefix: string;
   readonly #now: () => number;
   #renewTimer: NodeJS.Timeout | undefined;
@@ -89,6 +94,15 @@ export class ClusterNode {
       log: options.log,
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.deadAfterMs !== undefined ? { deadAfterMs: options.deadAfterMs } : {}),
+    });
+    this.#local = localRoomControl(options.rooms);
+    this.#commands = new RoomCommands({
+      redis,
+      prefix: this.#prefix,
+      selfId: options.nodeId,
+      secret: options.secret,
+      handle: (command) => this.#handle(command),
+      log: options.log,
     });
     this.placement = new RoomPlacement({
       redis,
@@ -116,15 +130,18 @@ export class ClusterNode {
       warned = true;
     });
     redis.on('ready', () => (warned = false));
+    let node: ClusterNode | undefined;
     try {
       await redis.connect();
-      const node = new ClusterNode(options, redis);
+      node = new ClusterNode(options, redis);
+      await node.#commands.start();
       await node.registry.start();
       node.#watch();
       options.log.info({ nodeId: options.nodeId, region: options.region }, 'cluster node registered');
       return node;
     } catch (err) {
       redis.disconnect();
+      if (node) await node.#commands.close();
       throw new ConclaveError('CLUSTER_UNAVAILABLE', undefined, { cause: err });
     }
   }
@@ -181,6 +198,37 @@ export class ClusterNode {
     return true;
   }
 
+  /** Dismisses the room on the node serving it; false when no live node serves it. */
+  async dismissRoom(key: RoomKey): Promise<boolean> {
+    if (this.#o.rooms.getRoom(key)) return this.#local.dismissRoom(key);
+    return this.#forward({ type: 'dismiss', room: key });
+  }
+
+  /** Removes users from the room on the node serving it; false when no live node serves it. */
+  async removeUsers(key: RoomKey, userIds: readonly string[]): Promise<boolean> {
+    if (this.#o.rooms.getRoom(key)) return this.#local.removeUsers(key, userIds);
+    return this.#forward({ type: 'removeUsers', room: key, userIds: [...userIds] });
+  }
+
+  /** Sends a room command to the live node named by the room's lease (none, or this node: no such room). */
+  async #forward(command: RoomCommand): Promise<boolean> {
+    let owner: string | null;
+    let live: NodeInfo[];
+    try {
+      [owner, live] = await Promise.all([this.placement.owner(roomKeyString(command.room)), this.liveNodes()]);
+    } catch (err) {
+      throw new ConclaveError('CLUSTER_UNAVAILABLE', undefined, { cause: err });
+    }
+    if (owner === null || owner === this.id || !live.some((n) => n.id === owner)) return false;
+    return this.#commands.send(owner, command);
+  }
+
+  #handle(command: RoomCommand): Promise<boolean> {
+    return command.type === 'dismiss'
+      ? this.#local.dismissRoom(command.room)
+      : this.#local.removeUsers(command.room, command.userIds);
+  }
+
   /** The live nodes of the cluster. */
   liveNodes(): Promise<NodeInfo[]> {
     return this.registry.liveNodes();
@@ -194,6 +242,7 @@ export class ClusterNode {
       this.#o.rooms.rooms().map((r) => this.placement.release(roomKeyString(r.key)).catch(() => undefined)),
     );
     await this.registry.close();
+    await this.#commands.close();
     this.redis.disconnect();
   }
 

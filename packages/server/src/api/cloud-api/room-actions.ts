@@ -1,20 +1,22 @@
-/** Room management actions: DismissRoom(ByStrRoomId) and RemoveUser(ByStrRoomId). */
+/**
+ * Room management actions: DismissRoom(ByStrRoomId) and RemoveUser(ByStrRoomId), on whichever node serves the
+ * room (the {@link RoomControl} forwards in a cluster).
+ */
 import { z } from 'zod';
 import { ConclaveError, roomIdSchema, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
-import type { RoomDirectory, RoomKey } from '../../rooms/index.ts';
+import type { RoomControl, RoomKey } from '../../rooms/index.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 
 const userIds = z.array(userIdSchema).min(1).max(10);
 
-export function roomActions(rooms: RoomDirectory): CloudAction[] {
+export function roomActions(rooms: RoomControl): CloudAction[] {
   const dismiss = async (key: RoomKey) => {
-    if (!rooms.dismissRoom(key)) throw new ConclaveError('ROOM_NOT_FOUND');
+    if (!(await rooms.dismissRoom(key))) throw new ConclaveError('ROOM_NOT_FOUND');
     return {};
   };
   const remove = async (key: RoomKey, ids: string[]) => {
-    if (!rooms.getRoom(key)) throw new ConclaveError('ROOM_NOT_FOUND');
     // Users not in the room are ignored, as TRTC does: removing is idempotent.
-    for (const userId of ids) rooms.removeUser(key, userId);
+    if (!(await rooms.removeUsers(key, ids))) throw new ConclaveError('ROOM_NOT_FOUND');
     return {};
   };
   return [
