@@ -229,6 +229,8 @@ export class ClientPage {
 /** The server, the browser and a way to open SDK pages. */
 export interface E2E {
   test: TestServer;
+  /** The dev app's SdkAppId. */
+  sdkAppId: number;
   browser: Browser;
   /** A new isolated page with the SDK loaded; `createOptions` go to its `TRTC.create()`. */
   newPage(name: string, options?: { createOptions?: Record<string, unknown> }): Promise<ClientPage>;
@@ -247,37 +249,35 @@ function buildSdk(): string {
   return fs.readFileSync(path.join(ROOT, 'packages/client/dist/trtc.js'), 'utf8');
 }
 
-/** Starts the server (with `overrides` of its configuration) and Chromium; tests must call `close()`. */
-export async function startE2E(
-  overrides: Parameters<typeof startTestServer>[0] = {},
-  options: {
-    /** Runs Chromium through this executable instead (e.g. a wrapper that enters a network namespace). */
-    executablePath?: string;
-    /** Pages trust the server's self-signed dev certificate (a server bound beyond loopback speaks HTTPS). */
-    ignoreHTTPSErrors?: boolean;
-  } = {},
-): Promise<E2E> {
+/** Chromium and a way to open SDK pages on one server's origin. */
+export interface Pages {
+  browser: Browser;
+  /** A new isolated page with the SDK loaded; `createOptions` go to its `TRTC.create()`. */
+  newPage(name: string, options?: { createOptions?: Record<string, unknown> }): Promise<ClientPage>;
+  close(): Promise<void>;
+}
+
+/** Options of the browser the pages run in. */
+export interface BrowserOptions {
+  /** Runs Chromium through this executable instead (e.g. a wrapper that enters a network namespace). */
+  executablePath?: string;
+  /** Pages trust the server's self-signed dev certificate (a server bound beyond loopback speaks HTTPS). */
+  ignoreHTTPSErrors?: boolean;
+}
+
+/** Starts Chromium for pages served on `origin` (a Conclave server's URL, e.g. one node of a cluster). */
+export async function launchPages(origin: string, options: BrowserOptions = {}): Promise<Pages> {
   if (!fs.existsSync(CHROMIUM))
     throw new Error(`browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   const sdk = buildSdk();
-  const test = await startTestServer(overrides);
-  let browser: Browser;
-  try {
-    // launch() gives the browser a fresh temporary user-data-dir of its own and deletes it on close.
-    browser = await chromium.launch({
-      executablePath: options.executablePath ?? CHROMIUM,
-      // The context option covers page loads; the WebSocket to /signal needs the browser-wide switch.
-      args: options.ignoreHTTPSErrors ? [...CHROMIUM_FLAGS, '--ignore-certificate-errors'] : CHROMIUM_FLAGS,
-    });
-  } catch (err) {
-    await test.close();
-    throw err;
-  }
-  const origin = test.server.url;
+  // launch() gives the browser a fresh temporary user-data-dir of its own and deletes it on close.
+  const browser = await chromium.launch({
+    executablePath: options.executablePath ?? CHROMIUM,
+    // The context option covers page loads; the WebSocket to /signal needs the browser-wide switch.
+    args: options.ignoreHTTPSErrors ? [...CHROMIUM_FLAGS, '--ignore-certificate-errors'] : CHROMIUM_FLAGS,
+  });
   return {
-    test,
     browser,
-    userSig: (userId, options) => test.userSig(userId, options),
     async newPage(name, pageOptions = {}) {
       const html = testPage(pageOptions.createOptions);
       const context = await browser.newContext({
@@ -298,8 +298,31 @@ export async function startE2E(
       await page.waitForFunction(() => 't' in globalThis);
       return new ClientPage(name, page, context);
     },
+    close: () => browser.close().catch(() => undefined),
+  };
+}
+
+/** Starts the server (with `overrides` of its configuration) and Chromium; tests must call `close()`. */
+export async function startE2E(
+  overrides: Parameters<typeof startTestServer>[0] = {},
+  options: BrowserOptions = {},
+): Promise<E2E> {
+  const test = await startTestServer(overrides);
+  let pages: Pages;
+  try {
+    pages = await launchPages(test.server.url, options);
+  } catch (err) {
+    await test.close();
+    throw err;
+  }
+  return {
+    test,
+    sdkAppId: test.sdkAppId,
+    browser: pages.browser,
+    userSig: (userId, options) => test.userSig(userId, options),
+    newPage: (name, pageOptions) => pages.newPage(name, pageOptions),
     async close() {
-      await browser.close().catch(() => undefined);
+      await pages.close();
       await test.close();
     },
   };

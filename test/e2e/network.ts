@@ -67,7 +67,7 @@ export const framesDecoded = (stats: RtpStats[]) =>
  * `TRTC.create` on both pages (e.g. `iceTransportPolicy`).
  */
 export async function oneWayVideoCall(
-  e2e: E2E,
+  e2e: Pick<E2E, 'newPage' | 'userSig' | 'sdkAppId'>,
   roomId: number,
   options: { createOptions?: Record<string, unknown>; timeoutMs?: number } = {},
 ): Promise<[ClientPage, ClientPage]> {
@@ -79,7 +79,7 @@ export async function oneWayVideoCall(
     [b, 'userB'],
   ] as const) {
     const entered = await page.call((t, arg) => (t as { enterRoom(a: unknown): Promise<void> }).enterRoom(arg), {
-      sdkAppId: e2e.test.sdkAppId,
+      sdkAppId: e2e.sdkAppId,
       userId,
       userSig: e2e.userSig(userId),
       roomId,

@@ -55,7 +55,7 @@ import { TurnService, type HttpCertificate } from './turn/turn-service.ts';
 import { eraseUser } from './privacy/erasure.ts';
 import { scheduleRetention } from './privacy/retention.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './privacy/retention-policy.ts';
-import { localRoomControl, RoomDirectory, type RoomControl } from './rooms/index.ts';
+import { localRoomManagement, RoomDirectory, type RoomManagement } from './rooms/index.ts';
 import { attachSignaling } from './signaling/websocket-server.ts';
 import { openRegionStores, type RegionStores } from './storage/regions.ts';
 import type { StoreConfig } from './storage/store.ts';
@@ -207,12 +207,12 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   });
   let cluster: ClusterNode | undefined;
   // The server API acts on the room wherever it is served: in a cluster through the node serving it.
-  const roomControl: RoomControl = config.cluster.redisUrl
+  const roomManagement: RoomManagement = config.cluster.redisUrl
     ? {
         dismissRoom: (key) => (cluster ? cluster.dismissRoom(key) : clusterUnavailable()),
         removeUsers: (key, ids) => (cluster ? cluster.removeUsers(key, ids) : clusterUnavailable()),
       }
-    : localRoomControl(rooms);
+    : localRoomManagement(rooms);
   const conference = new Conference({
     // Joins arriving before the node has registered (a few ms after listen) are refused as transient.
     placement: config.cluster.redisUrl ? (join) => (cluster ? cluster.admit(join) : clusterUnavailable()) : undefined,
@@ -311,7 +311,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   });
   await app.register(inboxRoutes, { reports, audit, requirePermission });
   registerCloudApi(app, {
-    actions: [...roomActions(roomControl), ...describeActions(stores)],
+    actions: [...roomActions(roomManagement), ...describeActions(stores)],
     credentials: cachedCredentialLookup(stores.apps.apiCredentials),
     requestsPerSecondPerApp: config.api.requestsPerSecondPerApp,
     replayCapacityPerApp: config.api.replayCapacityPerApp,

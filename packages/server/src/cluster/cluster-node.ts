@@ -3,14 +3,14 @@
  * (room-placement.ts), renews the leases of the rooms it serves, and decides each join — serve it here, or refuse
  * it with CLUSTER_REDIRECT naming the serving node and a ticket (ticket.ts) the SDK presents there. Rooms already
  * served here keep working while Redis is unreachable; only placing a room then fails (CLUSTER_UNAVAILABLE).
- * As a {@link RoomControl} it carries the server API's room actions to the node serving the room
+ * As a {@link RoomManagement} it carries the server API's room actions to the node serving the room
  * (room-commands.ts), so the Cloud API can be called on any node.
  */
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConclaveError, type ClusterRedirect } from '@conclave/protocol';
 import type { Logger } from '../logger.ts';
-import { localRoomControl, type Room, type RoomControl, type RoomDirectory } from '../rooms/index.ts';
+import { localRoomManagement, type Room, type RoomManagement, type RoomDirectory } from '../rooms/index.ts';
 import { roomKeyString, type RoomKey } from '../rooms/room-key.ts';
 import { NodeRegistry, type NodeInfo } from './node-registry.ts';
 import { RoomCommands, type RoomCommand } from './room-commands.ts';
@@ -60,7 +60,7 @@ const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export class ClusterNode implements RoomControl {
+export class ClusterNode implements RoomManagement {
   readonly id: string;
   readonly redis: Redis;
   readonly registry: NodeRegistry;
@@ -68,7 +68,7 @@ export class ClusterNode implements RoomControl {
   readonly #o: ClusterNodeOptions;
   readonly #secret: Buffer;
   readonly #replays = new TicketReplayCache();
-  readonly #local: RoomControl;
+  readonly #local: RoomManagement;
   readonly #commands: RoomCommands;
   readonly #prefix: string;
   readonly #now: () => number;
@@ -95,7 +95,7 @@ export class ClusterNode implements RoomControl {
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.deadAfterMs !== undefined ? { deadAfterMs: options.deadAfterMs } : {}),
     });
-    this.#local = localRoomControl(options.rooms);
+    this.#local = localRoomManagement(options.rooms);
     this.#commands = new RoomCommands({
       redis,
       prefix: this.#prefix,

@@ -16,7 +16,7 @@ export {
 export type { Room } from './room.ts';
 export type { Participant, ParticipantMetadata, PublishedStream, StreamSlot } from './participant.ts';
 export { type RoomKey, roomKeyString } from './room-key.ts';
-export { localRoomControl, type RoomControl } from './room-control.ts';
+export { localRoomManagement, type RoomManagement } from './room-management.ts';
 export {
   type RoomLimits,
   type RoomLimitsOverrides,

@@ -1,15 +1,15 @@
 /**
  * Room management actions: DismissRoom(ByStrRoomId) and RemoveUser(ByStrRoomId), on whichever node serves the
- * room (the {@link RoomControl} forwards in a cluster).
+ * room (the {@link RoomManagement} forwards in a cluster).
  */
 import { z } from 'zod';
 import { ConclaveError, roomIdSchema, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
-import type { RoomControl, RoomKey } from '../../rooms/index.ts';
+import type { RoomManagement, RoomKey } from '../../rooms/index.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 
 const userIds = z.array(userIdSchema).min(1).max(10);
 
-export function roomActions(rooms: RoomControl): CloudAction[] {
+export function roomActions(rooms: RoomManagement): CloudAction[] {
   const dismiss = async (key: RoomKey) => {
     if (!(await rooms.dismissRoom(key))) throw new ConclaveError('ROOM_NOT_FOUND');
     return {};

@@ -1,11 +1,11 @@
 /**
- * What the server API does to a live room: dismiss it, or remove users from it. {@link localRoomControl} acts on
+ * What the server API does to a live room: dismiss it, or remove users from it. {@link localRoomManagement} acts on
  * this node's rooms; in a cluster the node forwards to the room's node (cluster/cluster-node.ts).
  */
 import type { RoomDirectory } from './room-directory.ts';
 import type { RoomKey } from './room-key.ts';
 
-export interface RoomControl {
+export interface RoomManagement {
   /** Dismisses the room; false when no room with this key is live. */
   dismissRoom(key: RoomKey): Promise<boolean>;
   /** Removes the users who are in the room (others are ignored, as TRTC does); false when the room is not live. */
@@ -13,7 +13,7 @@ export interface RoomControl {
 }
 
 /** Room control of this node's own rooms. */
-export function localRoomControl(rooms: RoomDirectory): RoomControl {
+export function localRoomManagement(rooms: RoomDirectory): RoomManagement {
   return {
     dismissRoom: (key) => Promise.resolve(rooms.dismissRoom(key) !== undefined),
     removeUsers: (key, userIds) => {
