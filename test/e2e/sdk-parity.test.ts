@@ -259,6 +259,11 @@ describe('TRTC v5 parity: volume, network quality, snapshot, profiles, switchRoo
     const moved = await a.invoke('switchRoom', { roomId: OTHER_ROOM });
     assert.equal(moved.ok, true, JSON.stringify(moved));
     await b.waitForEvent('remote-user-exit', (p) => p['userId'] === 'userA', 30_000);
+    // …and A was told the old room's users are gone before it left (B's microphone, then B).
+    const gone = (await a.events())
+      .filter((e) => e.at >= switchedAt && e.payload?.['userId'] === 'userB')
+      .map((e) => e.name);
+    assert.deepEqual(gone.slice(0, 2), ['remote-audio-unavailable', 'remote-user-exit']);
     // The camera is published again in the new room (enterRoom publishes what is captured, not awaited).
     await waitUntil('the camera published again', async () =>
       (await a.events('publish-state-changed')).some(

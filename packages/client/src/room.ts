@@ -150,6 +150,14 @@ export class Room {
     }
   }
 
+  /**
+   * switchRoom: reports every remote user and stream of this room as gone (REMOTE_*_UNAVAILABLE, then
+   * REMOTE_USER_EXIT), so the app clears their views before the next room's users arrive. Call leave() next.
+   */
+  vacate(): void {
+    this.#roster.handleSnapshot([], []);
+  }
+
   /** Leaves the room and releases everything but the local capture. */
   async leave(): Promise<void> {
     this.#stop();

@@ -226,7 +226,8 @@ export class TRTC {
   /**
    * Moves to another room (`{ roomId }` or `{ strRoomId }`, optionally with a new `userSig` and the target
    * room's `privateMapKey`) as the same user, role and scene. Local capture keeps running and is published in
-   * the new room; remote views of the old room are stopped, as on exitRoom. On failure the client is in no
+   * the new room; the old room's users are reported as gone (REMOTE_*_UNAVAILABLE, REMOTE_USER_EXIT) and their
+   * views stopped, as on exitRoom. On failure the client is in no
    * room (5000 bad parameter, 5100 not in a room, 5400 refused by the server).
    */
   async switchRoom(options: SwitchRoomOptions): Promise<void> {
@@ -236,6 +237,7 @@ export class TRTC {
     await this.#entering;
     if (this.#room !== current) throw RtcError.invalidOperation(fn, 'not in a room; call enterRoom first');
     const credentials = parseSwitchRoomOptions(current.credentials, options);
+    current.vacate();
     await this.exitRoom();
     await this.#enter(credentials, fn);
   }
