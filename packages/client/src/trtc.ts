@@ -29,10 +29,10 @@ import {
   parseUserId,
   parseVolume,
   resolveView,
+  type RoomCredentials,
 } from './params.ts';
 import { VideoView } from './playback.ts';
 import { AUDIO_PROFILES, resolveVideoProfile, SCREEN_PROFILES, VIDEO_PROFILES } from './profiles.ts';
-import type { RoomCredentials } from './params.ts';
 import { Room, SDK_VERSION } from './room.ts';
 import { snapshotVideo } from './snapshot.ts';
 import { parseSwitchRoomOptions, type SwitchRoomOptions } from './switch-room.ts';
@@ -227,8 +227,8 @@ export class TRTC {
    * Moves to another room (`{ roomId }` or `{ strRoomId }`, optionally with a new `userSig` and the target
    * room's `privateMapKey`) as the same user, role and scene. Local capture keeps running and is published in
    * the new room; the old room's users are reported as gone (REMOTE_*_UNAVAILABLE, REMOTE_USER_EXIT) and their
-   * views stopped, as on exitRoom. On failure the client is in no
-   * room (5000 bad parameter, 5100 not in a room, 5400 refused by the server).
+   * views stopped, as on exitRoom. Rejects with 5000 (bad parameter), 5100 (not in a room, or already in that
+   * one) or 5400 (refused by the server); after a refusal by the server the client is in no room.
    */
   async switchRoom(options: SwitchRoomOptions): Promise<void> {
     const fn = 'switchRoom';
