@@ -90,9 +90,23 @@ export interface NetworkQuality {
 /** The `PUBLISH_STATE_CHANGED` payload. */
 export interface PublishStateChanged {
   state: 'starting' | 'started' | 'stopped';
-  streamType: TRTCStreamType;
+  /** TRTC v5: what is published — microphone, camera or screen share. */
+  mediaType: 'audio' | 'video' | 'screen';
+  /** Camera (`main`) and screen share (`sub`) only; absent for the microphone. */
+  streamType?: TRTCStreamType;
   /** Set when publishing stopped because of a failure. */
   error?: RtcError;
+}
+
+/**
+ * The `AUTOPLAY_FAILED` payload: the browser refused to start a remote user's audio before a user gesture.
+ * Call `resume()` from a click handler (e.g. an "unmute" button); the SDK also retries on the next click,
+ * key or touch anywhere on the page.
+ */
+export interface AutoplayFailed {
+  userId: string;
+  mediaType: 'audio';
+  resume: () => Promise<void>;
 }
 
 /** The `DEVICE_CHANGED` payload. */
@@ -135,7 +149,7 @@ export interface E2eePeerKeyChanged {
 /** Payloads of every event, by name. */
 export interface TRTCEventPayloads {
   [EVENT.ERROR]: RtcError;
-  [EVENT.AUTOPLAY_FAILED]: { userId: string };
+  [EVENT.AUTOPLAY_FAILED]: AutoplayFailed;
   [EVENT.KICKED_OUT]: { reason: KickReason; message: string };
   [EVENT.REMOTE_USER_ENTER]: { userId: string };
   [EVENT.REMOTE_USER_EXIT]: { userId: string };

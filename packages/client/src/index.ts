@@ -28,7 +28,10 @@ export {
   type E2eeKeyChanged,
   type E2eeKeyHolder,
   type E2eePeerKeyChanged,
+  type AutoplayFailed,
 } from './events.ts';
+export type { SwitchRoomOptions } from './switch-room.ts';
+export { NETWORK_QUALITY_LEVEL } from './network-quality.ts';
 export { TYPE, type ConnectionState, type TRTCRole, type TRTCScene, type TRTCStreamType } from './constants.ts';
 export { LOG_LEVEL, type LogLevel } from './logger.ts';
 export { VIDEO_PROFILES, SCREEN_PROFILES, AUDIO_PROFILES, type VideoProfile, type AudioProfile } from './profiles.ts';

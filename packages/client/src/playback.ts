@@ -101,9 +101,10 @@ export class VideoView {
 export class AudioPlayer {
   readonly element: HTMLAudioElement;
   #track: MediaStreamTrack | null = null;
-  readonly #onAutoplayFailed: () => void;
+  readonly #onAutoplayFailed: (retry: () => Promise<void>) => void;
 
-  constructor(onAutoplayFailed: () => void) {
+  /** `onAutoplayFailed` gets a retry to call from a user gesture (see AutoplayGate). */
+  constructor(onAutoplayFailed: (retry: () => Promise<void>) => void) {
     this.#onAutoplayFailed = onAutoplayFailed;
     this.element = document.createElement('audio');
     this.element.autoplay = true;
@@ -115,7 +116,8 @@ export class AudioPlayer {
     this.element.srcObject = track ? new MediaStream([track]) : null;
     if (track) {
       this.element.play().catch((err: unknown) => {
-        if (err instanceof Error && err.name === 'NotAllowedError') this.#onAutoplayFailed();
+        if (err instanceof Error && err.name === 'NotAllowedError')
+          this.#onAutoplayFailed(() => (this.#track === track ? this.element.play() : Promise.resolve()));
       });
     }
   }

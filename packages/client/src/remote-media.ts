@@ -6,6 +6,7 @@
  */
 import type { RemoteStream } from '@conclave/protocol';
 import type { TRTCStreamType } from './constants.ts';
+import { AutoplayGate } from './autoplay.ts';
 import type { Logger } from './logger.ts';
 import type { MediaSession } from './media-session.ts';
 import { AudioPlayer, VideoView } from './playback.ts';
@@ -24,7 +25,8 @@ const MAX_RECEIVE_RETRIES = 8;
 export interface RemoteMediaHooks {
   onFirstFrame(userId: string, streamType: TRTCStreamType, width: number, height: number): void;
   onSizeChanged(userId: string, streamType: TRTCStreamType, width: number, height: number): void;
-  onAutoplayFailed(userId: string): void;
+  /** `resume` retries the refused playback; call it from a user gesture (the SDK also retries on the next one). */
+  onAutoplayFailed(userId: string, resume: () => Promise<void>): void;
 }
 
 interface VideoWish {
@@ -46,6 +48,7 @@ export class RemoteMedia {
   readonly #audioUnmuted = new Set<string>();
   readonly #audioPlayers = new Map<string, AudioPlayer>();
   readonly #volumes = new Map<string, number>();
+  readonly #autoplay = new AutoplayGate();
   #session: MediaSession | undefined;
   #chain: Promise<Map<string, unknown>> = Promise.resolve(new Map());
   /** Pending retry of streams that failed to be received (e.g. while a rejoin settles), and how many in a row. */
@@ -144,6 +147,12 @@ export class RemoteMedia {
     this.#audioPlayers.get(userId)?.setVolume(volume);
   }
 
+  /** The `<video>` showing a started remote video that has a track (getVideoSnapshot). */
+  videoElement(userId: string, streamType: TRTCStreamType): HTMLVideoElement | undefined {
+    const wish = this.#videoWishes.get(`${userId}|${streamType}`);
+    return wish?.view.track ? wish.view.element : undefined;
+  }
+
   /** Remote track ids and what they carry, for statistics. */
   remoteTracks(): Map<string, RemoteTrackInfo> {
     const out = new Map<string, RemoteTrackInfo>();
@@ -162,6 +171,7 @@ export class RemoteMedia {
     this.#videoWishes.clear();
     for (const player of this.#audioPlayers.values()) player.destroy();
     this.#audioPlayers.clear();
+    this.#autoplay.clear();
     this.#audioMuted.clear();
     this.#audioUnmuted.clear();
     this.#session = undefined;
@@ -266,12 +276,15 @@ export class RemoteMedia {
       if (!audioUsers.has(userId)) {
         player.destroy();
         this.#audioPlayers.delete(userId);
+        this.#autoplay.forget(`${userId}|audio`);
       }
     }
     for (const userId of audioUsers) {
       let player = this.#audioPlayers.get(userId);
       if (!player) {
-        player = new AudioPlayer(() => this.#hooks.onAutoplayFailed(userId));
+        player = new AudioPlayer((retry) =>
+          this.#hooks.onAutoplayFailed(userId, this.#autoplay.blocked(`${userId}|audio`, retry)),
+        );
         player.setVolume(this.#volumes.get(userId) ?? 100);
         this.#audioPlayers.set(userId, player);
       }

@@ -8,6 +8,7 @@ import { base64ToArrayBuffer, bytesToBase64 } from './base64.ts';
 import type { TRTCRole, TRTCStreamType } from './constants.ts';
 import type { Emitter } from './emitter.ts';
 import { RtcError } from './errors.ts';
+import { applyEncoderLimits } from './encoder-limits.ts';
 import { EVENT, type E2eeKeyHolder, type TRTCEventMap } from './events.ts';
 import type { LocalMedia } from './local-media.ts';
 import type { Logger } from './logger.ts';
@@ -40,7 +41,13 @@ export interface RoomContext {
   iceTransportPolicy?: 'all' | 'relay';
 }
 
-const streamTypeOf = (slot: PublishSlot): TRTCStreamType => (slot === 'sub' ? 'sub' : 'main');
+/** PUBLISH_STATE_CHANGED's `mediaType` (TRTC v5) and `streamType` (camera and screen only) of a slot. */
+const publishKind = (slot: PublishSlot): { mediaType: 'audio' | 'video' | 'screen'; streamType?: TRTCStreamType } =>
+  slot === 'audio'
+    ? { mediaType: 'audio' }
+    : slot === 'sub'
+      ? { mediaType: 'screen', streamType: 'sub' }
+      : { mediaType: 'video', streamType: 'main' };
 
 /** A joined (or joining) room. */
 export class Room {
@@ -85,7 +92,7 @@ export class Room {
           this.#emit(EVENT.FIRST_VIDEO_FRAME, { userId, streamType, width, height }),
         onSizeChanged: (userId, streamType, newWidth, newHeight) =>
           this.#emit(EVENT.VIDEO_SIZE_CHANGED, { userId, streamType, newWidth, newHeight }),
-        onAutoplayFailed: (userId) => this.#emit(EVENT.AUTOPLAY_FAILED, { userId }),
+        onAutoplayFailed: (userId, resume) => this.#emit(EVENT.AUTOPLAY_FAILED, { userId, mediaType: 'audio', resume }),
       },
       this.#log,
     );
@@ -143,6 +150,14 @@ export class Room {
     }
   }
 
+  /**
+   * switchRoom: reports every remote user and stream of this room as gone (REMOTE_*_UNAVAILABLE, then
+   * REMOTE_USER_EXIT), so the app clears their views before the next room's users arrive. Call leave() next.
+   */
+  vacate(): void {
+    this.#roster.handleSnapshot([], []);
+  }
+
   /** Leaves the room and releases everything but the local capture. */
   async leave(): Promise<void> {
     this.#stop();
@@ -155,18 +170,18 @@ export class Room {
       const session = this.#session;
       const req = this.#ctx.local.publishRequest(slot);
       if (!session || session.closed || !req || session.producer(slot)) return;
-      const streamType = streamTypeOf(slot);
-      if (slot !== 'audio') this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'starting', streamType });
+      const kind = publishKind(slot);
+      this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'starting', ...kind });
       try {
         const producer = await session.publish(req);
         producer.on('trackended', () => this.#log.warn('a published track ended', { slot }));
-        if (slot !== 'audio') this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'started', streamType });
+        this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'started', ...kind });
       } catch (err) {
         const error = RtcError.from(
           slot === 'sub' ? 'startScreenShare' : slot === 'video' ? 'startLocalVideo' : 'startLocalAudio',
           err,
         );
-        if (slot !== 'audio') this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'stopped', streamType, error });
+        this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'stopped', ...kind, error });
         throw error;
       }
     });
@@ -178,8 +193,7 @@ export class Room {
       const session = this.#session;
       if (!session?.producer(slot)) return;
       await session.unpublish(slot);
-      if (slot !== 'audio')
-        this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'stopped', streamType: streamTypeOf(slot) });
+      this.#emit(EVENT.PUBLISH_STATE_CHANGED, { state: 'stopped', ...publishKind(slot) });
     });
   }
 
@@ -191,6 +205,16 @@ export class Room {
   /** Swaps the track of a published slot (device change). */
   replaceTrack(slot: PublishSlot, track: MediaStreamTrack): Promise<void> {
     return this.#serial(async () => this.#session?.producer(slot)?.replaceTrack({ track }));
+  }
+
+  /** Applies the slot's current profile's bitrate and frame-rate ceilings to its live sender (profile change). */
+  applyEncoderLimits(slot: PublishSlot): Promise<void> {
+    return this.#serial(async () => {
+      const sender = this.#session?.producer(slot)?.rtpSender;
+      const req = this.#ctx.local.publishRequest(slot);
+      if (!sender || !req) return;
+      await applyEncoderLimits(sender, { maxBitrateKbps: req.maxBitrateKbps, maxFramerate: req.maxFramerate });
+    });
   }
 
   /** Switches role: an audience stops publishing first; an anchor publishes what is captured after. */

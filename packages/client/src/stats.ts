@@ -7,6 +7,9 @@ import type { QualitySample } from '@conclave/protocol';
 import type { TRTCStreamType } from './constants.ts';
 import type { AudioStatistics, NetworkQuality, TRTCStatistics, VideoStatistics } from './events.ts';
 import type { PublishSlot } from './media-session.ts';
+import { candidatePairRttMs, networkQuality, uplinkFromReports } from './network-quality.ts';
+
+export { networkQuality } from './network-quality.ts';
 
 /** One entry of an RTCStatsReport, as a plain object. */
 export type StatsEntry = { id: string; type: string } & Record<string, unknown>;
@@ -61,22 +64,6 @@ function str(entry: StatsEntry | undefined, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/**
- * TRTC's quality scale from loss (%) and RTT (ms): 1 excellent … 5 very bad; 0 unknown without data;
- * 6 when disconnected.
- */
-export function networkQuality(lossPercent: number | undefined, rttMs: number | undefined, connected: boolean): number {
-  if (!connected) return 6;
-  if (lossPercent === undefined && rttMs === undefined) return 0;
-  const loss = lossPercent ?? 0;
-  const rtt = rttMs ?? 0;
-  if (loss <= 1 && rtt <= 100) return 1;
-  if (loss <= 3 && rtt <= 200) return 2;
-  if (loss <= 8 && rtt <= 400) return 3;
-  if (loss <= 15 && rtt <= 800) return 4;
-  return 5;
-}
-
 interface Counter {
   bytes: number;
   packets: number;
@@ -116,8 +103,10 @@ export class StatsCalculator {
       };
     };
 
-    const uplinkRTT = selectedPairRtt(input.send);
-    const downlinkRTT = selectedPairRtt(input.recv);
+    // The SFU's receiver reports measure the media path itself; the ICE pair covers the time before the first.
+    const reports = uplinkFromReports(input.send);
+    const uplinkRTT = reports.rttMs ?? candidatePairRttMs(input.send);
+    const downlinkRTT = candidatePairRttMs(input.recv);
 
     // Uplink: outbound-rtp per encoding, media-source for the captured track and audio level.
     const sources = new Map(input.send.filter((e) => e.type === 'media-source').map((e) => [e.id, e]));
@@ -148,10 +137,7 @@ export class StatsCalculator {
         });
       }
     }
-    const remoteInbound = input.send.filter((e) => e.type === 'remote-inbound-rtp');
-    const upLossRatio = remoteInbound.length
-      ? Math.max(...remoteInbound.map((e) => num(e, 'fractionLost') ?? 0))
-      : undefined;
+    const upLossRatio = reports.lossRatio;
 
     // Downlink: inbound-rtp per consumer.
     const remote = new Map<string, { userId: string; audio: AudioStatistics; video: VideoStatistics[] }>();
@@ -290,15 +276,4 @@ export class StatsCalculator {
 
 function clamp01(n: number): number {
   return Math.min(1, Math.max(0, n));
-}
-
-/** RTT in ms of the transport's selected candidate pair, if known. */
-function selectedPairRtt(entries: readonly StatsEntry[]): number | undefined {
-  const transport = entries.find((e) => e.type === 'transport' && typeof e['selectedCandidatePairId'] === 'string');
-  const pairId = str(transport, 'selectedCandidatePairId');
-  const pair =
-    entries.find((e) => e.type === 'candidate-pair' && e.id === pairId) ??
-    entries.find((e) => e.type === 'candidate-pair' && e['nominated'] === true && e['state'] === 'succeeded');
-  const seconds = num(pair, 'currentRoundTripTime');
-  return seconds === undefined ? undefined : seconds * 1000;
 }

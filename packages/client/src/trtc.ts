@@ -29,10 +29,13 @@ import {
   parseUserId,
   parseVolume,
   resolveView,
+  type RoomCredentials,
 } from './params.ts';
 import { VideoView } from './playback.ts';
 import { AUDIO_PROFILES, resolveVideoProfile, SCREEN_PROFILES, VIDEO_PROFILES } from './profiles.ts';
 import { Room, SDK_VERSION } from './room.ts';
+import { snapshotVideo } from './snapshot.ts';
+import { parseSwitchRoomOptions, type SwitchRoomOptions } from './switch-room.ts';
 import type { SocketLike } from './signal-client.ts';
 
 /** The result of {@link TRTC.isSupported}. */
@@ -217,6 +220,29 @@ export class TRTC {
     this.#assertAlive('enterRoom');
     const credentials = parseEnterRoomOptions(options);
     if (this.#room) throw RtcError.invalidOperation('enterRoom', 'already in a room; call exitRoom first');
+    await this.#enter(credentials, 'enterRoom');
+  }
+
+  /**
+   * Moves to another room (`{ roomId }` or `{ strRoomId }`, optionally with a new `userSig` and the target
+   * room's `privateMapKey`) as the same user, role and scene. Local capture keeps running and is published in
+   * the new room; the old room's users are reported as gone (REMOTE_*_UNAVAILABLE, REMOTE_USER_EXIT) and their
+   * views stopped, as on exitRoom. Rejects with 5000 (bad parameter), 5100 (not in a room, or already in that
+   * one) or 5400 (refused by the server); after a refusal by the server the client is in no room.
+   */
+  async switchRoom(options: SwitchRoomOptions): Promise<void> {
+    const fn = 'switchRoom';
+    this.#assertAlive(fn);
+    const current = this.#requireRoom(fn);
+    await this.#entering;
+    if (this.#room !== current) throw RtcError.invalidOperation(fn, 'not in a room; call enterRoom first');
+    const credentials = parseSwitchRoomOptions(current.credentials, options);
+    current.vacate();
+    await this.exitRoom();
+    await this.#enter(credentials, fn);
+  }
+
+  async #enter(credentials: RoomCredentials, fn: string): Promise<void> {
     const room: Room = new Room({
       url: signalUrl(this.#server, { allowInsecureTransport: this.#allowInsecureTransport }),
       credentials,
@@ -237,7 +263,7 @@ export class TRTC {
       room.setVolumeInterval(this.#volumeInterval);
     } catch (err) {
       if (this.#room === room) this.#room = undefined;
-      throw RtcError.from('enterRoom', err);
+      throw RtcError.from(fn, err);
     } finally {
       this.#entering = undefined;
     }
@@ -368,10 +394,24 @@ export class TRTC {
     const local = this.#local.get('audio');
     if (!local) throw RtcError.invalidOperation(fn, 'local audio is not started');
     const microphoneId = config.option?.microphoneId;
-    if (microphoneId && local.audio && microphoneId !== local.audio.deviceId) {
-      const track = await captureMicrophone(fn, local.audio.profile, microphoneId);
+    const profileName = config.option?.profile;
+    const profile = profileName === undefined ? undefined : AUDIO_PROFILES[profileName];
+    if (profileName !== undefined && !profile)
+      throw RtcError.invalidParameter(fn, `unknown audio profile "${profileName}"`);
+    const newDevice = microphoneId !== undefined && microphoneId !== '' && microphoneId !== local.audio?.deviceId;
+    const newProfile = profile !== undefined && profile !== local.audio?.profile;
+    // A new device, or a new profile on a microphone the SDK opened (its sample rate and channels), re-captures.
+    if (local.audio && (newDevice || (newProfile && local.owned))) {
+      const deviceId = newDevice ? microphoneId : local.audio.deviceId;
+      const track = await captureMicrophone(fn, profile ?? local.audio.profile, deviceId);
       await this.#swapTrack('audio', local, track, fn);
-      local.audio.deviceId = microphoneId;
+      local.audio.deviceId = deviceId;
+    }
+    if (local.audio && newProfile) {
+      local.audio.profile = profile;
+      await this.#room?.applyEncoderLimits('audio').catch((err: unknown) => {
+        throw RtcError.from(fn, err);
+      });
     }
     if (config.mute !== undefined && config.mute !== local.muted) {
       local.muted = config.mute;
@@ -432,6 +472,9 @@ export class TRTC {
       await local.track
         .applyConstraints(videoConstraints(profile))
         .catch((err: unknown) => this.#log.warn('cannot apply profile', { error: String(err) }));
+      await this.#room
+        ?.applyEncoderLimits('video')
+        .catch((err: unknown) => this.#log.warn('cannot apply the profile to the encoder', { error: String(err) }));
     }
     if (option.cameraId && option.cameraId !== local.video.deviceId) {
       const track = await captureCamera(fn, local.video.profile, option.cameraId);
@@ -543,6 +586,23 @@ export class TRTC {
     const id = parseUserId(fn, userId);
     const v = parseVolume(fn, volume);
     this.#requireRoom(fn).remote.setVolume(id, v);
+  }
+
+  /**
+   * The current frame of a shown video as a PNG data URL: the local camera (no `userId`) or screen share
+   * (`streamType: 'sub'`), or a remote video started with startRemoteVideo. '' when that video shows no
+   * picture yet.
+   */
+  getVideoSnapshot(config: { userId?: string; streamType?: TRTCStreamType } = {}): string {
+    const fn = 'getVideoSnapshot';
+    if (typeof config !== 'object' || config === null) throw RtcError.invalidParameter(fn, 'config must be an object');
+    const streamType = config.streamType === undefined ? 'main' : parseStreamType(fn, config.streamType);
+    if (config.userId === undefined || config.userId === '') {
+      const view = this.#local.get(streamType === 'sub' ? 'sub' : 'video')?.view;
+      return view ? snapshotVideo(view.element) : '';
+    }
+    const element = this.#room?.remote.videoElement(parseUserId(fn, config.userId), streamType);
+    return element ? snapshotVideo(element) : '';
   }
 
   /** Emits AUDIO_VOLUME every `interval` ms (default 2000); 0 or less turns it off. */
