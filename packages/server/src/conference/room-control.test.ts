@@ -235,9 +235,10 @@ describe('devices', () => {
 
   test('a host closes one participant’s device; it cannot open it', async () => {
     const { host, alice, bob } = await room();
-    await published(alice, 'video');
+    const camera = await published(alice, 'video');
     await ok(host, { action: 'closeRemoteDevice', userId: 'alice', device: 'camera' });
     assert.deepEqual(await alice.client.next('deviceClosed'), { device: 'camera', by: 'host' });
+    assert.deepEqual(await bob.client.next('streamRemoved'), { producerId: camera, userId: 'alice' });
     // Closing is not a ban: alice may open it again herself.
     assert.equal((await produce(alice, 'video')).ok, true);
     // There is no "open" action: the server only asks.
