@@ -277,10 +277,10 @@ export class RoomControl {
    * the shared state changed (admins, seats, hands).
    */
   forget(userId: string): boolean {
-    const changed = this.#admins.delete(userId) || this.stand(userId) || this.#hands.has(userId);
-    this.#admins.delete(userId);
-    this.stand(userId);
-    this.#hands.delete(userId);
+    const wasAdmin = this.#admins.delete(userId);
+    const hadSeat = this.stand(userId);
+    const hadHand = this.#hands.delete(userId);
+    const changed = wasAdmin || hadSeat || hadHand;
     for (const permit of [...this.#permits]) if (permit.startsWith(`${userId}/`)) this.#permits.delete(permit);
     for (const [id, r] of this.#requests) if (r.to === userId || r.from === userId) this.#requests.delete(id);
     return changed;
