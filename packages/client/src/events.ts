@@ -1,5 +1,5 @@
 /** `TRTC.EVENT`: event names (TRTC Web SDK v5 values) and their payloads. */
-import type { KickReason } from '@conclave/protocol';
+import type { ControlledDevice, KickReason, RoomControlState } from '@conclave/protocol';
 import type { ConnectionState, TRTCStreamType } from './constants.ts';
 import type { RtcError } from './errors.ts';
 
@@ -40,6 +40,16 @@ export const EVENT = {
   E2EE_PEER_KEY_CHANGED: 'e2ee-peer-key-changed',
   /** Conclave (managed mode): `e2ee.verifyPeerKey` refused a participant's key; it gets no media key. */
   E2EE_PEER_KEY_REFUSED: 'e2ee-peer-key-refused',
+  /** Conclave conference control: the room's owner, admins, disabled devices, lock, seats or raised hands changed. */
+  ROOM_CONTROL_CHANGED: 'room-control-changed',
+  /** Conclave conference control: a host asks you to open a device; call `accept()` (then open it) or `reject()`. */
+  DEVICE_OPEN_REQUEST: 'device-open-request',
+  /** Conclave conference control: the participant you asked answered. */
+  DEVICE_OPEN_REQUEST_ANSWERED: 'device-open-request-answered',
+  /** Conclave conference control: the server closed your microphone, camera or screen share (`userId`: by whom). */
+  DEVICE_CLOSED_BY_HOST: 'device-closed-by-host',
+  /** Conclave: an in-room text message (`sendTextMessage`). */
+  TEXT_MESSAGE: 'text-message',
 } as const;
 
 /** Local or remote audio/video statistics of one stream. */
@@ -151,7 +161,8 @@ export interface TRTCEventPayloads {
   [EVENT.ERROR]: RtcError;
   [EVENT.AUTOPLAY_FAILED]: AutoplayFailed;
   [EVENT.KICKED_OUT]: { reason: KickReason; message: string };
-  [EVENT.REMOTE_USER_ENTER]: { userId: string };
+  /** `userName`: the display name the user entered with, if any (Conclave). */
+  [EVENT.REMOTE_USER_ENTER]: { userId: string; userName?: string };
   [EVENT.REMOTE_USER_EXIT]: { userId: string };
   [EVENT.REMOTE_AUDIO_AVAILABLE]: { userId: string };
   [EVENT.REMOTE_AUDIO_UNAVAILABLE]: { userId: string };
@@ -177,6 +188,25 @@ export interface TRTCEventPayloads {
   [EVENT.E2EE_SECURITY_CODE_CHANGED]: { code: string; keyHolders: E2eeKeyHolder[] };
   [EVENT.E2EE_PEER_KEY_CHANGED]: E2eePeerKeyChanged;
   [EVENT.E2EE_PEER_KEY_REFUSED]: { userId: string; fingerprint: string };
+  [EVENT.ROOM_CONTROL_CHANGED]: RoomControlState;
+  /** `userId`: the host asking. */
+  [EVENT.DEVICE_OPEN_REQUEST]: {
+    requestId: string;
+    userId: string;
+    device: 'microphone' | 'camera';
+    accept: () => Promise<void>;
+    reject: () => Promise<void>;
+  };
+  /** `userId`: the participant asked. */
+  [EVENT.DEVICE_OPEN_REQUEST_ANSWERED]: {
+    requestId: string;
+    userId: string;
+    device: 'microphone' | 'camera';
+    accepted: boolean;
+  };
+  [EVENT.DEVICE_CLOSED_BY_HOST]: { device: ControlledDevice; userId: string };
+  /** `time`: server time (Unix ms) when it was relayed. */
+  [EVENT.TEXT_MESSAGE]: { userId: string; userName?: string; text: string; time: number };
 }
 
 /** An event name. */

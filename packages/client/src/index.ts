@@ -34,6 +34,8 @@ export type { SwitchRoomOptions } from './switch-room.ts';
 export { NETWORK_QUALITY_LEVEL } from './network-quality.ts';
 export { TYPE, type ConnectionState, type TRTCRole, type TRTCScene, type TRTCStreamType } from './constants.ts';
 export { LOG_LEVEL, type LogLevel } from './logger.ts';
+export type { RoomUser, RoomUserRole } from './room-control.ts';
+export type { ControlledDevice, RoomControlState, RoomSeat } from '@conclave/protocol';
 export { VIDEO_PROFILES, SCREEN_PROFILES, AUDIO_PROFILES, type VideoProfile, type AudioProfile } from './profiles.ts';
 export type {
   CreateOptions,

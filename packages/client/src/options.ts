@@ -46,6 +46,10 @@ export interface EnterRoomOptions {
   e2ee?: E2eeOptions;
   /** Ask the room to refuse entrants without E2EE (honoured when this entry creates the room). Needs `e2ee`. */
   requireE2ee?: boolean;
+  /** Conclave: the display name shown to the others (1–64 characters, no control characters). */
+  userName?: string;
+  /** Conclave: the room's password, when its owner set one (`setRoomPassword`). */
+  roomPassword?: string;
 }
 
 /** `enterRoom({ e2ee })`: where the media keys come from. */

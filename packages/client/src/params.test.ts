@@ -29,12 +29,21 @@ test('enterRoom defaults follow TRTC', () => {
     autoReceiveVideo: false,
     e2ee: undefined,
     requireE2ee: false,
+    userName: undefined,
+    roomPassword: undefined,
   });
   assert.deepEqual(parseEnterRoomOptions({ ...base, e2ee: { mode: 'shared', secret: 's3cret' } }).e2ee, {
     mode: 'shared',
     secret: 's3cret',
   });
   assert.equal(parseEnterRoomOptions({ ...base, e2ee: { mode: 'managed' }, requireE2ee: true }).requireE2ee, true);
+  assert.equal(parseEnterRoomOptions({ ...base, userName: 'Alice', roomPassword: 'pw' }).userName, 'Alice');
+  for (const bad of [{ userName: '' }, { userName: 'x'.repeat(65) }, { userName: 'a\u0000b' }, { roomPassword: '' }]) {
+    assert.throws(
+      () => parseEnterRoomOptions({ ...base, ...bad }),
+      (e: RtcError) => e.code === 5000,
+    );
+  }
   assert.deepEqual(parseEnterRoomOptions({ ...base, roomId: undefined, strRoomId: '123' }).room, { strRoomId: '123' });
   assert.deepEqual(
     parseEnterRoomOptions({ ...base, strRoomId: 'x' }).room,

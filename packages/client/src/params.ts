@@ -2,7 +2,14 @@
  * Client-side validation of the public API's parameters with the protocol's own identifier schemas, so a bad
  * argument fails at once with 5000 INVALID_PARAMETER instead of a round trip.
  */
-import { roomIdSchema, sdkAppIdSchema, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
+import {
+  roomIdSchema,
+  roomPasswordSchema,
+  sdkAppIdSchema,
+  strRoomIdSchema,
+  userIdSchema,
+  userNameSchema,
+} from '@conclave/protocol';
 import { RtcError } from './errors.ts';
 import type { CustomMessage, E2eeOptions, EnterRoomOptions, ViewTarget } from './options.ts';
 import type { TRTCRole, TRTCScene, TRTCStreamType } from './constants.ts';
@@ -21,6 +28,8 @@ export interface RoomCredentials {
   /** End-to-end encryption, when asked for. */
   e2ee: E2eeOptions | undefined;
   requireE2ee: boolean;
+  userName: string | undefined;
+  roomPassword: string | undefined;
 }
 
 /** Longest shared E2EE secret accepted (a passphrase or a base64 key). */
@@ -102,6 +111,10 @@ export function parseEnterRoomOptions(options: EnterRoomOptions | undefined): Ro
   if (o.requireE2ee !== undefined && typeof o.requireE2ee !== 'boolean')
     throw RtcError.invalidParameter(fn, 'requireE2ee must be a boolean');
   if (o.requireE2ee && !e2ee) throw RtcError.invalidParameter(fn, 'requireE2ee needs e2ee');
+  if (o.userName !== undefined && !userNameSchema.safeParse(o.userName).success)
+    throw RtcError.invalidParameter(fn, 'userName must be 1-64 characters without control characters');
+  if (o.roomPassword !== undefined && !roomPasswordSchema.safeParse(o.roomPassword).success)
+    throw RtcError.invalidParameter(fn, 'roomPassword must be 1-64 characters');
   return {
     sdkAppId: o.sdkAppId,
     userId: o.userId,
@@ -114,6 +127,8 @@ export function parseEnterRoomOptions(options: EnterRoomOptions | undefined): Ro
     autoReceiveVideo: o.autoReceiveVideo ?? false,
     e2ee,
     requireE2ee: o.requireE2ee ?? false,
+    userName: o.userName,
+    roomPassword: o.roomPassword,
   };
 }
 

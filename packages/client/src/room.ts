@@ -17,6 +17,7 @@ import type { E2eeOptions } from './options.ts';
 import type { RoomCredentials } from './params.ts';
 import { RemoteMedia } from './remote-media.ts';
 import { RemoteRoster } from './remote-roster.ts';
+import { RoomControlClient } from './room-control.ts';
 import { RoomE2ee } from './room-e2ee.ts';
 import { SignalEngine } from './signal-engine.ts';
 import type { Notification, SocketLike } from './signal-client.ts';
@@ -39,6 +40,8 @@ export interface RoomContext {
   createSocket?: (url: string) => SocketLike;
   /** `'relay'`: TURN relays only (tests); see CreateOptions.iceTransportPolicy. */
   iceTransportPolicy?: 'all' | 'relay';
+  /** The server closed a local stream (conference control): release that capture. */
+  onDeviceClosed?: (slot: PublishSlot) => void;
 }
 
 /** PUBLISH_STATE_CHANGED's `mediaType` (TRTC v5) and `streamType` (camera and screen only) of a slot. */
@@ -53,6 +56,8 @@ const publishKind = (slot: PublishSlot): { mediaType: 'audio' | 'video' | 'scree
 export class Room {
   readonly credentials: RoomCredentials;
   readonly remote: RemoteMedia;
+  /** Conference control: state, names, host actions. */
+  readonly control: RoomControlClient;
   readonly #ctx: RoomContext;
   readonly #engine: SignalEngine;
   readonly #roster: RemoteRoster;
@@ -84,6 +89,15 @@ export class Room {
           : undefined,
     });
     this.#roster = new RemoteRoster(ctx.credentials.userId, ctx.credentials.scene);
+    this.control = new RoomControlClient(ctx.credentials.userId, ctx.credentials.userName, {
+      request: this.#engine.request,
+      events: ctx.events,
+      onDeviceClosed: (slot) => {
+        if (this.#ended) return;
+        void this.unpublish(slot).catch(() => undefined);
+        ctx.onDeviceClosed?.(slot);
+      },
+    });
     this.remote = new RemoteMedia(
       this.#roster,
       ctx.credentials,
@@ -125,6 +139,8 @@ export class Room {
         scene: c.scene,
         ...(c.privateMapKey ? { privateMapKey: c.privateMapKey } : {}),
         ...this.#e2ee?.joinFields(c.requireE2ee),
+        ...(c.userName !== undefined ? { userName: c.userName } : {}),
+        ...(c.roomPassword !== undefined ? { roomPassword: c.roomPassword } : {}),
         sdkVersion: SDK_VERSION,
         os: describeOs(),
       });
@@ -291,7 +307,10 @@ export class Room {
       this.#ctx.events.emit(EVENT.ERROR, error);
     });
     const r = this.#roster;
-    r.on('userEnter', (userId) => this.#emit(EVENT.REMOTE_USER_ENTER, { userId }));
+    r.on('userEnter', (userId) => {
+      const userName = this.control.nameOf(userId);
+      this.#emit(EVENT.REMOTE_USER_ENTER, userName !== undefined ? { userId, userName } : { userId });
+    });
     r.on('userExit', (userId) => this.#emit(EVENT.REMOTE_USER_EXIT, { userId }));
     r.on('audioAvailable', (userId) => this.#emit(EVENT.REMOTE_AUDIO_AVAILABLE, { userId }));
     r.on('audioUnavailable', (userId) => this.#emit(EVENT.REMOTE_AUDIO_UNAVAILABLE, { userId }));
@@ -331,6 +350,7 @@ export class Room {
       });
       this.#session = session;
     }
+    this.control.handleSnapshot(answer.participants, answer.control);
     this.#roster.handleSnapshot(answer.participants, answer.streams);
     this.#e2ee?.syncParticipants(answer.participants.filter((p) => p.userId !== this.credentials.userId));
     const early = this.#early ?? [];
@@ -350,10 +370,22 @@ export class Room {
     switch (n.name) {
       case 'participantJoined':
         this.#e2ee?.handleParticipant(n.data);
+        this.control.handleParticipant(n.data);
         return r.handleParticipantJoined(n.data);
       case 'participantLeft':
         this.#e2ee?.handleParticipantLeft(n.data.userId);
-        return r.handleParticipantLeft(n.data.userId);
+        r.handleParticipantLeft(n.data.userId);
+        return this.control.handleParticipantLeft(n.data.userId);
+      case 'roomControl':
+        return this.#ended ? undefined : this.control.handleState(n.data);
+      case 'deviceRequest':
+        return this.#ended ? undefined : this.control.handleDeviceRequest(n.data);
+      case 'deviceRequestAnswered':
+        return this.#ended ? undefined : this.control.handleDeviceRequestAnswered(n.data);
+      case 'deviceClosed':
+        return this.control.handleDeviceClosed(n.data);
+      case 'chatMessage':
+        return this.#ended ? undefined : this.control.handleChat(n.data);
       case 'roleChanged':
         this.#e2ee?.handleParticipant(n.data);
         return r.handleRoleChanged(n.data);

@@ -16,11 +16,13 @@ const current: RoomCredentials = {
   autoReceiveVideo: false,
   e2ee: undefined,
   requireE2ee: false,
+  userName: 'Alice',
+  roomPassword: 'old-room-secret',
 };
 
 test('switchRoom keeps user, role, scene and flags; takes the new room, UserSig and PrivateMapKey', () => {
   const next = parseSwitchRoomOptions(current, { roomId: 9999 });
-  assert.deepEqual(next, { ...current, room: { roomId: 9999 }, privateMapKey: undefined });
+  assert.deepEqual(next, { ...current, room: { roomId: 9999 }, privateMapKey: undefined, roomPassword: undefined });
   assert.deepEqual(
     parseSwitchRoomOptions(current, { strRoomId: 'design review', userSig: 'sig-2', privateMapKey: 'k' }),
     {
@@ -28,6 +30,7 @@ test('switchRoom keeps user, role, scene and flags; takes the new room, UserSig 
       room: { strRoomId: 'design review' },
       userSig: 'sig-2',
       privateMapKey: 'k',
+      roomPassword: undefined,
     },
   );
   // Numeric 8888 and string "8888" are different rooms.

@@ -1,7 +1,8 @@
 /**
  * `switchRoom`: the credentials of the next room, derived from the current stay's. The SDK leaves the room and
  * enters the new one with the same user, role, scene, receive flags and E2EE settings; local capture keeps
- * running and is published again. A PrivateMapKey is bound to one room, so the old one is never carried over.
+ * running and is published again. A PrivateMapKey and a room password belong to one room, so the old ones are
+ * never carried over (the user's display name is).
  */
 import { roomIdSchema, strRoomIdSchema } from '@conclave/protocol';
 import { RtcError } from './errors.ts';
@@ -51,7 +52,7 @@ export function parseSwitchRoomOptions(
     (typeof privateMapKey !== 'string' || privateMapKey.length === 0 || privateMapKey.length > 4096)
   )
     throw RtcError.invalidParameter(fn, 'privateMapKey must be a non-empty string');
-  return { ...current, room, userSig: userSig ?? current.userSig, privateMapKey };
+  return { ...current, room, userSig: userSig ?? current.userSig, privateMapKey, roomPassword: undefined };
 }
 
 function sameRoom(a: RoomCredentials['room'], b: RoomCredentials['room']): boolean {

@@ -36,6 +36,15 @@ import { AUDIO_PROFILES, resolveVideoProfile, SCREEN_PROFILES, VIDEO_PROFILES } 
 import { Room, SDK_VERSION } from './room.ts';
 import { snapshotVideo } from './snapshot.ts';
 import { parseSwitchRoomOptions, type SwitchRoomOptions } from './switch-room.ts';
+import type { RoomUser } from './room-control.ts';
+import {
+  MAX_CHAT_MESSAGE_CHARS,
+  MAX_SEATS,
+  roomPasswordSchema,
+  type ControlledDevice,
+  type RoomControlRequest,
+  type RoomControlState,
+} from '@conclave/protocol';
 import type { SocketLike } from './signal-client.ts';
 
 /** The result of {@link TRTC.isSupported}. */
@@ -251,6 +260,7 @@ export class TRTC {
       log: this.#log,
       createSocket: this.#createSocket,
       iceTransportPolicy: this.#iceTransportPolicy,
+      onDeviceClosed: (slot) => this.#local.release(slot),
       onEnded: () => {
         if (this.#room === room) this.#room = undefined;
       },
@@ -624,6 +634,166 @@ export class TRTC {
     }
   }
 
+  // Conference control (TUIRoomKit-style; see docs/conference-control.md). The server decides every action and
+  // refuses a non-host with NOT_ROOM_ADMIN (or NOT_ROOM_OWNER): RtcError 5100 with that `serverCode`.
+
+  /** The room's control state (owner, admins, disabled devices, lock, seats, raised hands); undefined outside a room. */
+  getRoomControlState(): RoomControlState | undefined {
+    return this.#room?.control.state;
+  }
+
+  /** Everyone in the room with display names, control roles (owner/admin/member), seats and raised hands. */
+  getUserList(): RoomUser[] {
+    return this.#room?.control.userList() ?? [];
+  }
+
+  /** Owner: hands the room to another participant. */
+  transferOwner(userId: string): Promise<void> {
+    return this.#controlAction('transferOwner', {
+      action: 'transferOwner',
+      userId: parseUserId('transferOwner', userId),
+    });
+  }
+
+  /** Owner: makes a participant an admin (or a member again). */
+  setAdmin(userId: string, isAdmin: boolean): Promise<void> {
+    const fn = 'setAdmin';
+    return this.#controlAction(fn, {
+      action: 'setAdmin',
+      userId: parseUserId(fn, userId),
+      admin: parseFlag(fn, isAdmin),
+    });
+  }
+
+  /**
+   * Host: mute all (`microphone`), disable all cameras (`camera`) or screen sharing (`screen`) for everyone but
+   * the hosts. The server closes those streams and refuses new ones (`MEDIA_DISABLED_BY_HOST`) until lifted.
+   */
+  disableDeviceForAllUsers(device: ControlledDevice, disabled: boolean): Promise<void> {
+    const fn = 'disableDeviceForAllUsers';
+    return this.#controlAction(fn, {
+      action: 'disableDeviceForAll',
+      device: parseDevice(fn, device),
+      disabled: parseFlag(fn, disabled),
+    });
+  }
+
+  /** Host: closes one participant's device (the server closes its stream; the participant may open it again). */
+  closeRemoteDevice(userId: string, device: ControlledDevice): Promise<void> {
+    const fn = 'closeRemoteDevice';
+    return this.#controlAction(fn, {
+      action: 'closeRemoteDevice',
+      userId: parseUserId(fn, userId),
+      device: parseDevice(fn, device),
+    });
+  }
+
+  /**
+   * Host: asks a participant to open its microphone or camera. The participant gets DEVICE_OPEN_REQUEST and must
+   * accept (and then open it itself); the answer arrives as DEVICE_OPEN_REQUEST_ANSWERED. Resolves with the
+   * request id.
+   */
+  async requestRemoteDeviceOpen(userId: string, device: 'microphone' | 'camera'): Promise<string> {
+    const fn = 'requestRemoteDeviceOpen';
+    if (device !== 'microphone' && device !== 'camera')
+      throw RtcError.invalidParameter(fn, "device must be 'microphone' or 'camera'");
+    const room = this.#requireRoom(fn);
+    try {
+      return (await room.control.send({ action: 'requestOpenDevice', userId: parseUserId(fn, userId), device })) ?? '';
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  /** Host: on-stage mode with `maxSeats` seats (0 turns it off). Off stage, only hosts may publish. */
+  setSeatMode(maxSeats: number): Promise<void> {
+    const fn = 'setSeatMode';
+    if (!Number.isInteger(maxSeats) || maxSeats < 0 || maxSeats > MAX_SEATS)
+      throw RtcError.invalidParameter(fn, `maxSeats must be an integer 0..${MAX_SEATS}`);
+    return this.#controlAction(fn, { action: 'setSeatMode', maxSeats });
+  }
+
+  /** On-stage mode: asks for a seat (a host takes a free one at once). */
+  raiseHand(): Promise<void> {
+    return this.#controlAction('raiseHand', { action: 'raiseHand', raised: true });
+  }
+
+  /** Withdraws a raised hand. */
+  lowerHand(): Promise<void> {
+    return this.#controlAction('lowerHand', { action: 'raiseHand', raised: false });
+  }
+
+  /** Host: brings a participant whose hand is up onto a free seat (`approve` false turns it down). */
+  approveSeat(userId: string, approve = true): Promise<void> {
+    const fn = 'approveSeat';
+    return this.#controlAction(fn, {
+      action: 'approveSeat',
+      userId: parseUserId(fn, userId),
+      approve: parseFlag(fn, approve),
+    });
+  }
+
+  /** Leaves this participant's seat (its streams close). */
+  leaveSeat(): Promise<void> {
+    return this.#controlAction('leaveSeat', { action: 'leaveSeat' });
+  }
+
+  /** Host: takes a participant off its seat (its streams close). */
+  kickUserOffSeat(userId: string): Promise<void> {
+    return this.#controlAction('kickUserOffSeat', {
+      action: 'kickOffSeat',
+      userId: parseUserId('kickUserOffSeat', userId),
+    });
+  }
+
+  /** Host: locks or unlocks seat `index`; a locked seat cannot be taken. */
+  lockSeat(index: number, locked: boolean): Promise<void> {
+    const fn = 'lockSeat';
+    if (!Number.isInteger(index) || index < 0 || index >= MAX_SEATS)
+      throw RtcError.invalidParameter(fn, `index must be an integer 0..${MAX_SEATS - 1}`);
+    return this.#controlAction(fn, { action: 'lockSeat', index, locked: parseFlag(fn, locked) });
+  }
+
+  /** Host: removes a participant from the room (it gets KICKED_OUT, reason `kick`). */
+  kickRemoteUser(userId: string): Promise<void> {
+    return this.#controlAction('kickRemoteUser', { action: 'kickUser', userId: parseUserId('kickRemoteUser', userId) });
+  }
+
+  /** Host: refuses new entrants (ROOM_LOCKED) while locked. */
+  lockRoom(locked: boolean): Promise<void> {
+    return this.#controlAction('lockRoom', { action: 'lockRoom', locked: parseFlag('lockRoom', locked) });
+  }
+
+  /** Owner: new entrants must pass `enterRoom({ roomPassword })`; null removes the password. */
+  setRoomPassword(password: string | null): Promise<void> {
+    const fn = 'setRoomPassword';
+    if (password !== null && !roomPasswordSchema.safeParse(password).success)
+      throw RtcError.invalidParameter(fn, 'password must be 1-64 characters, or null');
+    return this.#controlAction(fn, { action: 'setPassword', password });
+  }
+
+  /** Sends a text message to everyone else in the room (≤ 500 characters, a few per second; never stored). */
+  async sendTextMessage(text: string): Promise<void> {
+    const fn = 'sendTextMessage';
+    if (typeof text !== 'string' || text.length === 0 || text.length > MAX_CHAT_MESSAGE_CHARS)
+      throw RtcError.invalidParameter(fn, `text must be 1-${MAX_CHAT_MESSAGE_CHARS} characters`);
+    const room = this.#requireRoom(fn);
+    try {
+      await room.control.chat(text);
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
+  async #controlAction(fn: string, request: RoomControlRequest): Promise<void> {
+    const room = this.#requireRoom(fn);
+    try {
+      await room.control.send(request);
+    } catch (err) {
+      throw RtcError.from(fn, err);
+    }
+  }
+
   #assertAlive(fn: string): void {
     if (this.#destroyed) throw RtcError.invalidOperation(fn, 'this TRTC instance was destroyed');
   }
@@ -684,4 +854,15 @@ export class TRTC {
     local.owned = true;
     local.view?.setTrack(track);
   }
+}
+
+function parseFlag(fn: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw RtcError.invalidParameter(fn, 'expected a boolean');
+  return value;
+}
+
+function parseDevice(fn: string, device: unknown): ControlledDevice {
+  if (device !== 'microphone' && device !== 'camera' && device !== 'screen')
+    throw RtcError.invalidParameter(fn, "device must be 'microphone', 'camera' or 'screen'");
+  return device;
 }

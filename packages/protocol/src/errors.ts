@@ -92,6 +92,21 @@ export const ErrorCodes = {
   NOT_FOUND: 'No such transport, producer or consumer in this session',
   E2EE_REQUIRED: 'This room requires end-to-end encrypted media; enter with E2EE enabled',
   E2EE_KEY_MESSAGE_RATE_LIMITED: 'Too many E2EE key messages; slow down',
+  // Conference control (rooms/room-control.ts)
+  NOT_ROOM_ADMIN: 'Only the room owner or an admin may do this',
+  NOT_ROOM_OWNER: 'Only the room owner may do this',
+  CONTROL_TARGET_INVALID: 'This action cannot target that participant (yourself, the owner, a host, or nobody here)',
+  ROOM_LOCKED: 'The room is locked; no new participants may enter',
+  ROOM_PASSWORD_REQUIRED: 'This room needs a password to enter',
+  ROOM_PASSWORD_WRONG: 'The room password is wrong',
+  ROOM_PASSWORD_RATE_LIMITED: 'Too many wrong passwords for this room; try again later',
+  MEDIA_DISABLED_BY_HOST: 'A host has disabled this device for everyone',
+  NOT_ON_SEAT: 'The room is in on-stage mode: raise your hand and be approved onto a seat before publishing',
+  SEAT_UNAVAILABLE: 'No free unlocked seat, or the seat index is out of range',
+  SEAT_MODE_OFF: 'The room is not in on-stage (seat) mode',
+  DEVICE_REQUEST_NOT_FOUND: 'No such pending device request for this participant',
+  CONTROL_RATE_LIMITED: 'Too many conference-control requests; slow down',
+  CHAT_RATE_LIMITED: 'Chat messages are limited to a few per second; slow down',
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge

@@ -38,6 +38,88 @@ const roomKey = z.union([
   z.object({ strRoomId: strRoomIdSchema, roomId: z.undefined().optional() }),
 ]);
 
+/** A display name: 1–64 characters, no control characters. */
+export const userNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'userName must not contain control characters');
+
+/** A room password set by its owner: 1–64 characters. */
+export const roomPasswordSchema = z.string().min(1).max(64);
+
+/** Longest in-room chat message, in characters. */
+export const MAX_CHAT_MESSAGE_CHARS = 500;
+
+/** Most seats of on-stage (seat) mode. */
+export const MAX_SEATS = 50;
+
+/** A device the room's hosts control: the microphone (main audio), the camera (main video), the screen (sub). */
+export const controlledDeviceSchema = z.enum(['microphone', 'camera', 'screen']);
+export type ControlledDevice = z.infer<typeof controlledDeviceSchema>;
+
+const requestId = z.string().min(1).max(64);
+
+/**
+ * Conference control (TUIRoomKit's room engine): one request method, `roomControl`, with an `action`. Host
+ * actions (owner or admin) are refused with NOT_ROOM_ADMIN for anyone else; owner actions with NOT_ROOM_OWNER.
+ */
+export const roomControlSchema = z.discriminatedUnion('action', [
+  /** Owner: make another participant the owner (the caller stays, as a member). */
+  z.object({ action: z.literal('transferOwner'), userId: userIdSchema }).strict(),
+  /** Owner: make a participant an admin, or a member again. */
+  z.object({ action: z.literal('setAdmin'), userId: userIdSchema, admin: z.boolean() }).strict(),
+  /** Host: mute all / disable all cameras / disable screen share for everyone but the hosts. */
+  z
+    .object({ action: z.literal('disableDeviceForAll'), device: controlledDeviceSchema, disabled: z.boolean() })
+    .strict(),
+  /** Host: close one participant's device (the server closes its stream). */
+  z.object({ action: z.literal('closeRemoteDevice'), userId: userIdSchema, device: controlledDeviceSchema }).strict(),
+  /** Host: ask a participant to open a device; only the participant can do it, after accepting. */
+  z
+    .object({
+      action: z.literal('requestOpenDevice'),
+      userId: userIdSchema,
+      device: z.enum(['microphone', 'camera']),
+    })
+    .strict(),
+  /** The asked participant's answer to `requestOpenDevice`. */
+  z.object({ action: z.literal('answerDeviceRequest'), requestId, accept: z.boolean() }).strict(),
+  /** Host: on-stage mode with this many seats (0 turns it off: everyone may publish as their role allows). */
+  z.object({ action: z.literal('setSeatMode'), maxSeats: z.number().int().min(0).max(MAX_SEATS) }).strict(),
+  /** Anyone: raise the hand to ask for a seat (a host takes a free seat at once), or lower it. */
+  z.object({ action: z.literal('raiseHand'), raised: z.boolean() }).strict(),
+  /** Host: bring a participant whose hand is up onto a free seat, or turn the request down. */
+  z.object({ action: z.literal('approveSeat'), userId: userIdSchema, approve: z.boolean() }).strict(),
+  /** Anyone on a seat: leave it (streams close). */
+  z.object({ action: z.literal('leaveSeat') }).strict(),
+  /** Host: take a participant off its seat (streams close). */
+  z.object({ action: z.literal('kickOffSeat'), userId: userIdSchema }).strict(),
+  /** Host: lock or unlock a seat; a locked seat cannot be taken (its occupant stays). */
+  z
+    .object({
+      action: z.literal('lockSeat'),
+      index: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_SEATS - 1),
+      locked: z.boolean(),
+    })
+    .strict(),
+  /** Host: remove a participant from the room. */
+  z.object({ action: z.literal('kickUser'), userId: userIdSchema }).strict(),
+  /** Host: refuse (or admit again) new entrants. */
+  z.object({ action: z.literal('lockRoom'), locked: z.boolean() }).strict(),
+  /** Owner: require a password of new entrants (null removes it). */
+  z.object({ action: z.literal('setPassword'), password: roomPasswordSchema.nullable() }).strict(),
+]);
+
+/** See {@link roomControlSchema}. */
+export type RoomControlRequest = z.output<typeof roomControlSchema>;
+/** The `action` names of {@link roomControlSchema}. */
+export type RoomControlAction = RoomControlRequest['action'];
+
 export const joinRequestSchema = z
   .object({
     sdkAppId: sdkAppIdSchema,
@@ -63,6 +145,10 @@ export const joinRequestSchema = z
      * serves the room without asking the placement again. The UserSig is verified here all the same.
      */
     clusterTicket: z.string().min(1).max(1024).optional(),
+    /** The entrant's display name, shown in the roster (conference control). */
+    userName: userNameSchema.optional(),
+    /** The room's password, when its owner set one (conference control). */
+    roomPassword: roomPasswordSchema.optional(),
   })
   .strict()
   .refine((j) => (j.roomId === undefined) !== (j.strRoomId === undefined), {
@@ -104,6 +190,10 @@ export const requestSchemas = {
    * stream does not wait for ICE and DTLS.
    */
   connectReceiver: z.object({}).strict(),
+  /** Conference control; see {@link roomControlSchema}. */
+  roomControl: roomControlSchema,
+  /** In-room text chat: relayed to the others, rate-limited, never stored. */
+  chatMessage: z.object({ text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS) }).strict(),
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
@@ -152,6 +242,8 @@ export interface RemoteStream {
 export interface RemoteParticipant {
   userId: string;
   role: 'anchor' | 'audience';
+  /** The display name given at entry, if any. */
+  userName?: string;
   /** Present when the participant encrypts end to end with managed keys. */
   e2eePublicKey?: string;
 }
@@ -164,6 +256,30 @@ export interface IceServer {
   username: string;
   /** base64(HMAC-SHA1(shared secret, username)); valid until the expiry in `username`. */
   credential: string;
+}
+
+/** A seat of on-stage mode. */
+export interface RoomSeat {
+  index: number;
+  /** Who sits here, or null when free. */
+  userId: string | null;
+  locked: boolean;
+}
+
+/** The conference-control state of a room, sent at entry and after every change (`roomControl`). */
+export interface RoomControlState {
+  /** The owner's userId (null only while the room is empty). */
+  ownerId: string | null;
+  adminIds: string[];
+  /** Devices disabled for everyone but the hosts. */
+  disabled: Record<ControlledDevice, boolean>;
+  locked: boolean;
+  hasPassword: boolean;
+  /** 0: on-stage mode off. */
+  maxSeats: number;
+  seats: RoomSeat[];
+  /** Participants whose hand is up (asking for a seat), oldest first. */
+  raisedHands: string[];
 }
 
 export interface JoinAnswer {
@@ -181,6 +297,8 @@ export interface JoinAnswer {
   e2eeRequired: boolean;
   /** TURN servers for networks where the SFU is not reachable directly (absent when TURN is off). */
   iceServers?: IceServer[];
+  /** Conference control: owner, admins, bans, lock, seats. */
+  control: RoomControlState;
 }
 
 export interface ConsumeAnswer {
@@ -215,6 +333,8 @@ export interface ResponseData {
   heartbeat: { serverTime: number };
   e2eeKeyMessage: Record<string, never>;
   connectReceiver: ConnectReceiverAnswer;
+  roomControl: { requestId?: string };
+  chatMessage: Record<string, never>;
 }
 
 /** Server → client notifications and their payloads. */
@@ -237,6 +357,16 @@ export interface NotificationData {
   mediaReset: { reason: 'worker_died' };
   /** The UserSig expires soon; the session ends at `expiresAt`. */
   tokenExpiring: { expiresAt: number };
+  /** The room's conference-control state changed (the whole state). */
+  roomControl: RoomControlState;
+  /** A host asks this participant to open a device; answer with `roomControl` `answerDeviceRequest`. */
+  deviceRequest: { requestId: string; from: string; device: 'microphone' | 'camera' };
+  /** The participant asked by this one answered. */
+  deviceRequestAnswered: { requestId: string; userId: string; device: 'microphone' | 'camera'; accepted: boolean };
+  /** The server closed this participant's device stream: a host closed it, disabled it for all, or took the seat. */
+  deviceClosed: { device: ControlledDevice; by: string };
+  /** An in-room text message (never stored by the server). */
+  chatMessage: { userId: string; userName?: string; text: string; at: number };
   /** A message that could not be attributed to a request was refused (malformed, too large). */
   error: { code: string; message: string };
 }

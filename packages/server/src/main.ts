@@ -228,6 +228,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     resumeGraceSeconds: config.signaling.resumeGraceSeconds,
     quotas: config.quotas,
     log: log.child({ subsystem: 'conference' }),
+    audit,
   });
   stores.apps.on('revoked', (sdkAppId, why) => conference.revokeApp(sdkAppId, why));
   new CallRecorder(stores, log.child({ subsystem: 'telemetry' })).attach(rooms, conference);

@@ -2,11 +2,46 @@
  * TRTC's event callbacks (trtc.md §6): which room and media changes become which event, with TRTC's body.
  * Room group 1: 101 create, 102 dismiss, 103 enter, 104 exit, 105 change role.
  * Media group 2: 201/202 video start/stop, 203/204 audio start/stop, 205/206 sub stream start/stop.
+ * Conference-control group 9 (Conclave's own range 901–999; TRTC has no such events): see CONTROL_EVENT_TYPE.
  */
 import type { LeaveReason, MediaKind, Role, StreamType } from '@conclave/protocol';
-import type { RoomKey } from '../rooms/index.ts';
+import type { ControlEvent, ControlEventAction, RoomKey } from '../rooms/index.ts';
 
-export const EventGroup = { Room: 1, Media: 2 } as const;
+export const EventGroup = { Room: 1, Media: 2, Control: 9 } as const;
+
+/**
+ * Conclave's conference-control callbacks (group 9). EventInfo.UserId is who acted, TargetUserId whom it was
+ * done to, Detail the device (`microphone`|`camera`|`screen`), seat index or seat count. 901 with Detail
+ * `owner_left` is ownership passing on because the owner left (UserId the old owner, TargetUserId the new).
+ * Numbers never change meaning; new actions take new numbers.
+ */
+export const CONTROL_EVENT_TYPE: Record<ControlEventAction, number> = {
+  transferOwner: 901,
+  ownerLeft: 901,
+  setAdmin: 902,
+  unsetAdmin: 903,
+  disableDevice: 904,
+  enableDevice: 905,
+  closeDevice: 906,
+  requestDevice: 907,
+  acceptDevice: 908,
+  rejectDevice: 909,
+  setSeatMode: 910,
+  raiseHand: 911,
+  lowerHand: 912,
+  takeSeat: 913,
+  approveSeat: 914,
+  rejectSeat: 915,
+  leaveSeat: 916,
+  kickOffSeat: 917,
+  lockSeat: 918,
+  unlockSeat: 919,
+  kickUser: 920,
+  lockRoom: 921,
+  unlockRoom: 922,
+  setPassword: 923,
+  clearPassword: 924,
+};
 
 export const EventType = {
   CreateRoom: 101,
@@ -45,6 +80,10 @@ export interface CallbackBody {
     TerminalType?: number;
     UserType?: number;
     Reason?: number;
+    /** Group 9: the participant acted upon. */
+    TargetUserId?: string;
+    /** Group 9: device, seat index or seat count. */
+    Detail?: string;
   };
 }
 
@@ -104,5 +143,15 @@ export function mediaEvent(
   if (type === undefined) return undefined;
   const body = base(EventGroup.Media, type, key, at);
   body.EventInfo.UserId = stream.userId;
+  return body;
+}
+
+/** The group-9 callback of a conference-control action. */
+export function controlEvent(event: ControlEvent, key: RoomKey, at: number): CallbackBody {
+  const body = base(EventGroup.Control, CONTROL_EVENT_TYPE[event.action], key, at);
+  body.EventInfo.UserId = event.actorId;
+  if (event.targetId !== undefined) body.EventInfo.TargetUserId = event.targetId;
+  const detail = event.action === 'ownerLeft' ? 'owner_left' : event.detail;
+  if (detail !== undefined) body.EventInfo.Detail = detail;
   return body;
 }

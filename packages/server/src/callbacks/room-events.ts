@@ -1,7 +1,7 @@
 /** Which room directory events become which TRTC callback (bodies from events.ts). */
 import type { LeaveReason } from '@conclave/protocol';
-import type { Participant, PublishedStream, Room, RoomDirectory } from '../rooms/index.ts';
-import { mediaEvent, roomEvent, userEvent, type CallbackBody } from './events.ts';
+import type { ControlEvent, Participant, PublishedStream, Room, RoomDirectory } from '../rooms/index.ts';
+import { controlEvent, mediaEvent, roomEvent, userEvent, type CallbackBody } from './events.ts';
 
 /** Receives each callback body as its event happens. */
 export type CallbackSink = (sdkAppId: number, body: CallbackBody) => void;
@@ -25,6 +25,8 @@ export function attachRoomCallbacks(rooms: RoomDirectory, sink: CallbackSink, no
     // TRTC: leaving fires only 104. A stream whose publisher is no longer in the room went with its owner.
     if (room.getParticipant(s.userId)?.sessionId === s.sessionId) emit(room, mediaEvent(false, s, room.key, now()));
   };
+  const control = (room: Room, event: ControlEvent) => emit(room, controlEvent(event, room.key, now()));
+  rooms.on('control', control);
   rooms.on('roomcreated', created);
   rooms.on('roomclosed', closed);
   rooms.on('participantjoined', joined);
@@ -33,6 +35,7 @@ export function attachRoomCallbacks(rooms: RoomDirectory, sink: CallbackSink, no
   rooms.on('streamadded', added);
   rooms.on('streamremoved', removed);
   return () => {
+    rooms.off('control', control);
     rooms.off('roomcreated', created);
     rooms.off('roomclosed', closed);
     rooms.off('participantjoined', joined);

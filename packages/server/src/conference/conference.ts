@@ -17,6 +17,7 @@ import {
   type RequestData,
   type RequestMethod,
 } from '@conclave/protocol';
+import type { AuditSink } from '../audit/audit-entry.ts';
 import { verifyPrivateMapKey, verifyUserSig } from '../auth/index.ts';
 import type { Logger } from '../logger.ts';
 import { ParticipantMedia } from '../media/participant-media.ts';
@@ -36,6 +37,7 @@ import type { AppAccess, AppAccessLookup } from './app-access.ts';
 import { DEFAULT_QUOTAS, SessionQuotas, type QuotaLimits } from './quotas.ts';
 import { hashResumeToken, Session } from './session.ts';
 import { StreamRequests } from './stream-requests.ts';
+import { RoomControlService } from './room-control-service.ts';
 
 export interface ConferenceOptions {
   directory: RoomDirectory;
@@ -60,6 +62,8 @@ export interface ConferenceOptions {
   placement?: (join: { sdkAppId: number; userId: string; key: RoomKey; ticket?: string | undefined }) => Promise<void>;
   /** TURN servers with fresh credentials for a user's join answer (absent: TURN is off). */
   iceServers?: (userId: string) => IceServer[];
+  /** Where conference-control actions (and refused attempts) are recorded; absent: not audited. */
+  audit?: AuditSink;
 }
 
 /** Why an app's sessions are ended. */
@@ -77,9 +81,12 @@ export type ConferenceEvents = {
 };
 
 function describeParticipant(p: Participant): RemoteParticipant {
-  return p.e2eePublicKey
-    ? { userId: p.userId, role: p.role, e2eePublicKey: p.e2eePublicKey }
-    : { userId: p.userId, role: p.role };
+  return {
+    userId: p.userId,
+    role: p.role,
+    ...(p.userName !== undefined ? { userName: p.userName } : {}),
+    ...(p.e2eePublicKey ? { e2eePublicKey: p.e2eePublicKey } : {}),
+  };
 }
 
 /** How each leave reason reaches a still-connected client as TRTC's KICKED_OUT reason (others just end). */
@@ -99,6 +106,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   readonly #byResumeToken = new Map<string, Session>();
   readonly #routers = new Map<string, Promise<RoomRouter>>();
   readonly #streams: StreamRequests;
+  readonly #control: RoomControlService;
   readonly #options: ConferenceOptions;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -116,6 +124,13 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#quotas = new SessionQuotas(options.quotas ?? DEFAULT_QUOTAS);
     this.#streams = new StreamRequests(options.directory, (room) => this.#sessionsIn(room), {
       consumersPerSession: this.#quotas.limits.consumersPerSession,
+    });
+    this.#control = new RoomControlService({
+      directory: options.directory,
+      sessionsIn: (room) => this.#sessionsIn(room),
+      sessionOf: (participant) => this.sessions.get(participant.sessionId),
+      log: options.log,
+      ...(options.audit ? { audit: options.audit } : {}),
     });
     this.#listen(options.directory);
     this.#sweep = setInterval(() => this.#onSweep(), SWEEP_MS).unref();
@@ -149,6 +164,10 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         return { serverTime: this.#now() };
       case 'e2eeKeyMessage':
         return this.#relayKeyMessage(session, data as RequestData<'e2eeKeyMessage'>);
+      case 'roomControl':
+        return this.#control.handle(session, data as RequestData<'roomControl'>);
+      case 'chatMessage':
+        return this.#control.chat(session, data as RequestData<'chatMessage'>);
       default:
         return this.#streams.handle(session, method, data);
     }
@@ -239,9 +258,11 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         os: data.os,
         clientIp: connection.clientIp,
         ...(data.e2eePublicKey ? { e2eePublicKey: data.e2eePublicKey } : {}),
+        ...(data.userName !== undefined ? { userName: data.userName } : {}),
       },
       e2ee: data.e2ee,
       requireE2ee: data.requireE2ee || app.requireE2ee === true,
+      ...(data.roomPassword !== undefined ? { password: data.roomPassword } : {}),
     });
     let media: ParticipantMedia;
     let router: RoomRouter;
@@ -346,6 +367,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         .flatMap((s) => this.#streams.describe(s) ?? []),
       expiresAt: session.expiresAt,
       e2eeRequired: room.e2eeRequired,
+      control: room.control.state(),
       ...this.#iceServers(session.userId),
     };
   }
@@ -524,7 +546,12 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
       if (kick && connection) {
         session.notify('kicked', {
           reason: kick,
-          message: reason === 'kicked' ? 'the same userId entered the room elsewhere' : `removed: ${reason}`,
+          message:
+            reason === 'kicked'
+              ? 'the same userId entered the room elsewhere'
+              : reason === 'removed'
+                ? 'removed from the room'
+                : `removed: ${reason}`,
         });
         setImmediate(() => connection.close(CloseCode.Kicked, kick));
       }

@@ -34,6 +34,10 @@ export class Session {
     refillPerSecond: 1 / QUALITY_SAMPLE_INTERVAL_S,
     now: Date.now,
   });
+  /** Conference-control requests: a host clicking through a roster, not a script flooding the room. */
+  readonly controlRequests = new TokenBucket({ capacity: 20, refillPerSecond: 5, now: Date.now });
+  /** In-room chat: a burst of 5, then 2 messages a second. */
+  readonly chatMessages = new TokenBucket({ capacity: 5, refillPerSecond: 2, now: Date.now });
   /** This session's place in the app's and the user's quota; released when the session ends. */
   readonly slot: SessionSlot;
   /** SHA-256 of the current resume token; the token itself is only ever held by the client. */

@@ -371,7 +371,8 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
     },
   },
   audit_records: {
-    description: 'Audit log: every operator read of customer data, every change, every Cloud API call, in a hash chain',
+    description:
+      'Audit log: every operator read of customer data, every change, every Cloud API call, every conference-control action in a room, in a hash chain',
     category: 'audit',
     purpose: 'Accountability of operator and API access to customer data; detecting tampering',
     legalBasis: 'legal_obligation',
@@ -385,8 +386,11 @@ export const DATA_INVENTORY: Record<string, TableEntry> = {
     columns: {
       seq: col('Position in the chain'),
       at: col('Time of the access'),
-      actor_kind: col('operator, automation (admin token) or customer (Cloud API)'),
-      actor_id: col('Operator id, admin-token, or the Cloud API SecretId'),
+      actor_kind: col('operator, automation (admin token) or customer (Cloud API, or an end user in a room)'),
+      actor_id: col(
+        'Operator id, admin-token, the Cloud API SecretId, or room-user:<userId> for a conference-control action (kept for accountability, not erased)',
+        true,
+      ),
       actor_role: col('Operator role at the time'),
       action: col('Action name, e.g. call_data.read.timeline'),
       target_app: col('SDKAppID accessed'),

@@ -28,6 +28,8 @@ export interface ParticipantMetadata {
   readonly clientIp?: string;
   /** The participant's E2EE public key (opaque; relayed to the others, never used here). */
   readonly e2eePublicKey?: string;
+  /** The display name given at entry (bounded by the join schema); shown in the roster, never stored. */
+  readonly userName?: string;
 }
 
 /** Construction input; only the room directory creates participants. */
@@ -58,6 +60,7 @@ export class Participant {
   readonly os: string | undefined;
   readonly clientIp: string | undefined;
   readonly e2eePublicKey: string | undefined;
+  readonly userName: string | undefined;
   /** @internal */
   readonly customMessages: CustomMessageLimiter;
   #role: Role;
@@ -76,6 +79,7 @@ export class Participant {
     this.os = init.metadata.os;
     this.clientIp = init.metadata.clientIp;
     this.e2eePublicKey = init.metadata.e2eePublicKey;
+    this.userName = init.metadata.userName;
     this.customMessages = init.customMessages;
     this.#role = init.role;
     this.#privileges = init.privileges;

@@ -5,7 +5,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { ConclaveError } from '@conclave/protocol';
-import type { LeaveReason, MediaKind, Role, Scene, StreamType } from '@conclave/protocol';
+import type {
+  ControlledDevice,
+  LeaveReason,
+  MediaKind,
+  Role,
+  RoomControlRequest,
+  Scene,
+  StreamType,
+} from '@conclave/protocol';
 import { CustomMessageLimiter, DEFAULT_CUSTOM_MESSAGE_LIMITS } from './custom-message-limiter.ts';
 import type { CustomMessageLimits } from './custom-message-limiter.ts';
 import { resolveRoomLimits } from './limits.ts';
@@ -14,6 +22,8 @@ import { Participant, streamSlot } from './participant.ts';
 import type { ParticipantMetadata, PublishedStream } from './participant.ts';
 import { checkEntry, checkPrivilege, checkRoleSwitch, receivePrivilegeFor, sendPrivilegeFor } from './permissions.ts';
 import { Room } from './room.ts';
+import { applyControl, type ControlEvent, type ControlOps } from './room-control-actions.ts';
+import { deviceOf } from './room-control.ts';
 import { roomKeyString } from './room-key.ts';
 import type { RoomKey } from './room-key.ts';
 
@@ -52,6 +62,8 @@ export interface AdmitRequest {
   e2ee?: boolean;
   /** Asks the room to require E2EE of everyone; honoured only when this entry creates the room. */
   requireE2ee?: boolean;
+  /** The room password, when the room has one (conference control). */
+  password?: string;
 }
 
 /** A participant that has gone, with what the caller must clean up. */
@@ -98,6 +110,10 @@ export type RoomDirectoryEvents = {
   rolechanged: [room: Room, participant: Participant, previous: Role];
   streamadded: [room: Room, stream: PublishedStream];
   streamremoved: [room: Room, stream: PublishedStream];
+  /** A conference-control action was applied (or the owner left and ownership passed on). */
+  control: [room: Room, event: ControlEvent];
+  /** The control state changed without an action (a participant with a seat, hand or admin status left). */
+  controlchanged: [room: Room];
 };
 
 /** All rooms of this node, keyed by {@link roomKeyString}. */
@@ -146,7 +162,9 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     const requireE2ee = existing ? existing.e2eeRequired : request.requireE2ee === true;
     if (requireE2ee && request.e2ee !== true) throw new ConclaveError('E2EE_REQUIRED');
     const now = this.#now();
-    const room = existing ?? new Room(request.key, request.scene, this.limits[request.scene], now, requireE2ee);
+    const room =
+      existing ?? new Room(request.key, request.scene, this.limits[request.scene], now, requireE2ee, this.#now);
+    room.control.checkEntry(room.getParticipant(request.userId) !== undefined, request.password);
     room.checkAdmit(request.userId, request.role);
 
     if (!existing) this.#rooms.set(room.id, room);
@@ -164,6 +182,8 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
       customMessages: new CustomMessageLimiter(this.#customMessageLimits, this.#now),
     });
     room.attach(participant);
+    // The first entrant owns the room (a re-entering owner keeps it: ownership goes by userId).
+    if (room.control.ownerId === null) room.control.setOwner(participant.userId);
 
     if (!existing) this.emit('roomcreated', room);
     if (displaced) this.#announce(displaced);
@@ -176,8 +196,49 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     const room = this.#roomOf(participant);
     if (!room) return undefined;
     const departure = this.#detach(room, participant, reason, true);
+    const wasOwner = room.control.isOwner(participant.userId);
+    const hadState = room.control.forget(participant.userId);
+    const handover = !departure.roomClosed && wasOwner ? this.#passOwnership(room, participant.userId) : undefined;
     this.#announce(departure);
+    if (handover) this.emit('control', room, handover);
+    else if (hadState && !departure.roomClosed) this.emit('controlchanged', room);
     return departure;
+  }
+
+  /**
+   * Applies a conference-control request (rooms/room-control-actions.ts) and emits `control`. Throws the
+   * refusal: NOT_ROOM_ADMIN, NOT_ROOM_OWNER, CONTROL_TARGET_INVALID, SEAT_MODE_OFF, SEAT_UNAVAILABLE,
+   * DEVICE_REQUEST_NOT_FOUND.
+   */
+  control(actor: Participant, request: RoomControlRequest): ControlEvent {
+    const room = this.#requireRoom(actor);
+    const ops: ControlOps = {
+      closeDevices: (r, p, devices) => this.#closeDevices(r, p, devices),
+      remove: (p) => void this.leave(p, 'removed'),
+    };
+    const event = applyControl(ops, room, actor, request);
+    this.emit('control', room, event);
+    return event;
+  }
+
+  #closeDevices(room: Room, participant: Participant, devices: readonly ControlledDevice[]): ControlledDevice[] {
+    const closed: ControlledDevice[] = [];
+    for (const stream of participant.streams) {
+      const device = deviceOf(stream.kind, stream.streamType);
+      if (!devices.includes(device)) continue;
+      room.removeStream(participant, stream);
+      this.emit('streamremoved', room, stream);
+      if (!closed.includes(device)) closed.push(device);
+    }
+    return closed;
+  }
+
+  /** The owner left: an admin present takes over, else the longest-present participant. */
+  #passOwnership(room: Room, leftUserId: string): ControlEvent {
+    const present = room.participants().sort((a, b) => a.joinedAt - b.joinedAt);
+    const next = present.find((p) => room.control.isAdmin(p.userId)) ?? present[0];
+    room.control.setOwner(next?.userId ?? null);
+    return { action: 'ownerLeft', actorId: leftUserId, ...(next ? { targetId: next.userId } : {}), closed: [] };
   }
 
   /**
@@ -187,7 +248,10 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   switchRole(participant: Participant, role: Role, privileges?: number): RoleChange {
     const room = this.#requireRoom(participant);
     checkRoleSwitch(participant.privilegeControl, privileges);
-    if (role === 'anchor') room.checkBecomeAnchor(participant);
+    if (role === 'anchor') {
+      room.control.checkBecomeAnchor(participant.userId);
+      room.checkBecomeAnchor(participant);
+    }
 
     const previous = participant.role;
     if (privileges !== undefined) participant.setPrivileges(privileges);
@@ -200,14 +264,15 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   }
 
   /**
-   * Records a published stream. Throws ROLE_CANNOT_PUBLISH, PRIVILEGE_MISSING, STREAM_ALREADY_PUBLISHED,
-   * SUB_STREAM_TAKEN or ROOM_PUBLISHERS_FULL.
+   * Records a published stream. Throws ROLE_CANNOT_PUBLISH, PRIVILEGE_MISSING, MEDIA_DISABLED_BY_HOST,
+   * NOT_ON_SEAT, STREAM_ALREADY_PUBLISHED, SUB_STREAM_TAKEN or ROOM_PUBLISHERS_FULL.
    */
   addStream(participant: Participant, request: StreamRequest): PublishedStream {
     const room = this.#requireRoom(participant);
     const { id, kind, streamType } = request;
     if (participant.role !== 'anchor') throw new ConclaveError('ROLE_CANNOT_PUBLISH');
     checkPrivilege(participant.privilegeControl, participant.privileges, sendPrivilegeFor(kind, streamType));
+    room.control.checkPublish(participant.userId, kind, streamType);
     room.checkPublish(participant, id, kind, streamType);
 
     const stream: PublishedStream = {

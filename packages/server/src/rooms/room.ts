@@ -7,6 +7,7 @@ import { ConclaveError } from '@conclave/protocol';
 import type { MediaKind, Role, Scene, StreamType } from '@conclave/protocol';
 import type { SceneLimits } from './limits.ts';
 import { streamSlot } from './participant.ts';
+import { RoomControl } from './room-control.ts';
 import type { Participant, PublishedStream } from './participant.ts';
 import { roomKeyString } from './room-key.ts';
 import type { RoomKey } from './room-key.ts';
@@ -22,6 +23,8 @@ export class Room {
   readonly createdAt: number;
   /** Set by the first entry: every participant must encrypt media end to end (E2EE), or is refused. */
   readonly e2eeRequired: boolean;
+  /** Conference control: owner, admins, bans, lock, password, seats (the directory applies its actions). */
+  readonly control: RoomControl;
   readonly #participants = new Map<string, Participant>();
   readonly #streams = new Map<string, PublishedStream>();
   #anchorCount = 0;
@@ -30,7 +33,14 @@ export class Room {
   #closedAt: number | undefined;
 
   /** @internal Created by the RoomDirectory. */
-  constructor(key: RoomKey, scene: Scene, limits: SceneLimits, createdAt: number, e2eeRequired = false) {
+  constructor(
+    key: RoomKey,
+    scene: Scene,
+    limits: SceneLimits,
+    createdAt: number,
+    e2eeRequired = false,
+    now: () => number = Date.now,
+  ) {
     // A copy, so a caller that reuses its request object cannot move the room under our map key.
     this.key = Object.freeze({ ...key });
     this.id = roomKeyString(key);
@@ -38,6 +48,7 @@ export class Room {
     this.limits = limits;
     this.createdAt = createdAt;
     this.e2eeRequired = e2eeRequired;
+    this.control = new RoomControl(now);
   }
 
   get userCount(): number {
