@@ -201,6 +201,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
       live: { maxUsers: config.rooms.liveMaxUsers, maxAnchors: config.rooms.liveMaxAnchors },
     },
     disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
+    maxRoomsPerApp: config.rooms.maxRoomsPerApp,
   });
   let cluster: ClusterNode | undefined;
   const conference = new Conference({
