@@ -25,6 +25,8 @@ async function listen(app: FastifyInstance): Promise<number> {
   return (app.server.address() as AddressInfo).port;
 }
 
+const MAX_DRIPS = 200;
+
 interface Dribbled {
   /** Whether the server closed the socket before the client ran out of bytes. */
   closedByServer: boolean;
@@ -33,8 +35,9 @@ interface Dribbled {
 }
 
 /**
- * Writes `head` at once, then one byte of `drip` every 100 ms (for at most a minute, far beyond every deadline
- * under test) until the server closes the socket. `whileOpen` runs once the socket is open.
+ * Writes `head` at once, then one byte every 100 ms until the server closes the socket — for at most 200 bytes
+ * (20 s): ten times the deadlines under test, yet short of Node's defaults (a 30 s check interval, a 120 s TLS
+ * handshake), so the test fails if those were in force. `whileOpen` runs once the socket is open.
  */
 function dribble(
   port: number,
@@ -52,7 +55,7 @@ function dribble(
     socket.once('connect', () => {
       socket.write(head);
       timer = setInterval(() => {
-        if (++sent > 600) {
+        if (++sent > MAX_DRIPS) {
           clearInterval(timer);
           resolve({ closedByServer: false, response });
           socket.destroy();
@@ -64,7 +67,7 @@ function dribble(
     });
     socket.once('close', () => {
       clearInterval(timer);
-      if (sent <= 600) resolve({ closedByServer: true, response });
+      if (sent <= MAX_DRIPS) resolve({ closedByServer: true, response });
     });
   });
 }
