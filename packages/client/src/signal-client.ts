@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   MAX_SIGNAL_MESSAGE_BYTES,
+  notificationSchemas,
   PROTOCOL_VERSION,
   type NotificationData,
   type NotificationName,
@@ -241,7 +242,12 @@ export class SignalClient extends Emitter<SignalClientEvents> {
     }
     const msg = parsed.data;
     if ('notification' in msg) {
-      this.emit('notification', { name: msg.notification, data: msg.data } as Notification);
+      const notification = decodeNotification(msg.notification, msg.data);
+      if (notification) this.emit('notification', notification);
+      else
+        this.#options.log.warn('ignoring an unknown or malformed notification', {
+          name: msg.notification.slice(0, 32),
+        });
       return;
     }
     const pending = this.#pending.get(msg.id);
@@ -251,4 +257,14 @@ export class SignalClient extends Emitter<SignalClientEvents> {
     if (msg.ok) pending.resolve(msg.data);
     else pending.reject(new SignalFailure('server', msg.error.message, msg.error.code, msg.error.details));
   }
+}
+
+/**
+ * A server notification checked against its schema, or undefined for an unknown name (a newer server) or a
+ * payload of the wrong shape: nothing downstream reads a field the server did not really send.
+ */
+export function decodeNotification(name: string, data: unknown): Notification | undefined {
+  if (!Object.hasOwn(notificationSchemas, name)) return undefined;
+  const parsed = notificationSchemas[name as NotificationName].safeParse(data);
+  return parsed.success ? ({ name, data: parsed.data } as Notification) : undefined;
 }

@@ -72,11 +72,16 @@ export const ErrorCodes = {
   SIGNAL_NOT_JOINED: 'Join a room before sending this request',
   SIGNAL_ALREADY_JOINED: 'This connection has already joined a room',
   SIGNAL_IDLE_TIMEOUT: 'The connection was idle for too long',
+  SIGNAL_CONNECTION_LIMIT: 'Too many signaling connections are open from this address',
+  SIGNAL_CONNECTION_RATE_LIMITED: 'Too many new signaling connections from this address; slow down',
   SESSION_RESUME_FAILED: 'The session cannot be resumed; join again',
   SESSION_REVOKED: "The session was ended because the app's key was rotated or the app was terminated",
   // Quotas (per app, per user, per session)
   APP_SESSION_LIMIT: 'This app has reached its limit of concurrent sessions on this server',
   USER_SESSION_LIMIT: 'This userId has reached its limit of concurrent sessions',
+  APP_JOIN_RATE_LIMITED: 'Too many joins for this app on this server; slow down',
+  USER_JOIN_RATE_LIMITED: 'Too many joins by this userId; slow down',
+  APP_ROOM_LIMIT: 'This app has reached its limit of open rooms on this server',
   CONSUMER_LIMIT: 'This session has reached its limit of received streams',
   QUALITY_SAMPLE_RATE_LIMITED: 'Quality samples are accepted once every 2 seconds',
   // Rooms

@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import {
+  kickReasonSchema,
+  leaveReasonSchema,
   mediaKindSchema,
   roleSchema,
   roomIdSchema,
@@ -372,6 +374,85 @@ export interface NotificationData {
 }
 
 export type NotificationName = keyof NotificationData;
+
+const remoteParticipantSchema = z.object({
+  userId: userIdSchema,
+  role: roleSchema,
+  userName: userNameSchema.optional(),
+  e2eePublicKey: e2eePublicKeySchema.optional(),
+});
+const openableDeviceSchema = z.enum(['microphone', 'camera']);
+const roomControlStateSchema = z.object({
+  ownerId: userIdSchema.nullable(),
+  adminIds: z.array(userIdSchema).max(1000),
+  disabled: z.object({ microphone: z.boolean(), camera: z.boolean(), screen: z.boolean() }),
+  locked: z.boolean(),
+  hasPassword: z.boolean(),
+  maxSeats: z.number().int().min(0).max(MAX_SEATS),
+  seats: z
+    .array(
+      z.object({
+        index: z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_SEATS - 1),
+        userId: userIdSchema.nullable(),
+        locked: z.boolean(),
+      }),
+    )
+    .max(MAX_SEATS),
+  raisedHands: z.array(userIdSchema).max(1000),
+});
+const streamRefSchema = z.object({ producerId: id, userId: userIdSchema });
+
+/**
+ * The SDK's decode boundary for notifications: each payload is checked before anything reads it, so a broken
+ * or hostile server cannot make the SDK throw. Unknown keys are dropped (a newer server may add some).
+ */
+export const notificationSchemas: { [N in NotificationName]: z.ZodType<NotificationData[N]> } = {
+  participantJoined: remoteParticipantSchema,
+  participantLeft: z.object({ userId: userIdSchema, reason: leaveReasonSchema }),
+  roleChanged: remoteParticipantSchema,
+  streamAdded: z.object({
+    producerId: id,
+    userId: userIdSchema,
+    kind: mediaKindSchema,
+    streamType: streamTypeSchema,
+    simulcast: z.boolean(),
+    paused: z.boolean(),
+  }),
+  streamRemoved: streamRefSchema,
+  streamPaused: streamRefSchema,
+  streamResumed: streamRefSchema,
+  consumerClosed: z.object({ consumerId: id }),
+  customMessage: z.object({
+    userId: userIdSchema,
+    cmdId: z.number().int().min(1).max(10),
+    seq: z.number().int().min(0),
+    data: z.string().max(1400).base64(),
+  }),
+  e2eeKeyMessage: z.object({ from: userIdSchema, payload: z.string().min(1).max(MAX_E2EE_KEY_MESSAGE_CHARS).base64() }),
+  kicked: z.object({ reason: kickReasonSchema, message: z.string().max(4096) }),
+  mediaReset: z.object({ reason: z.literal('worker_died') }),
+  tokenExpiring: z.object({ expiresAt: z.number().int().min(0) }),
+  roomControl: roomControlStateSchema,
+  deviceRequest: z.object({ requestId, from: userIdSchema, device: openableDeviceSchema }),
+  deviceRequestAnswered: z.object({
+    requestId,
+    userId: userIdSchema,
+    device: openableDeviceSchema,
+    accepted: z.boolean(),
+  }),
+  deviceClosed: z.object({ device: controlledDeviceSchema, by: userIdSchema }),
+  chatMessage: z.object({
+    userId: userIdSchema,
+    userName: userNameSchema.optional(),
+    text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS),
+    at: z.number().int().min(0),
+  }),
+  error: z.object({ code: z.string().max(64), message: z.string().max(4096) }),
+};
 
 export type ServerMessage =
   | { v: 1; id: number; ok: true; data: unknown }

@@ -138,6 +138,8 @@ export const configSchema = z
         messageBurst: z.number().int().min(1).max(100_000).default(200),
         /** New connections per minute from one IP address. */
         connectionsPerIpPerMinute: z.number().int().min(1).max(100_000).default(120),
+        /** Signaling connections open at once from one IP address (raise it for users behind one NAT gateway). */
+        connectionsPerIp: z.number().int().min(1).max(1_000_000).default(100),
         /** Ping interval; a connection that answers no ping for two intervals is dropped. */
         heartbeatMs: z.number().int().min(1000).max(120_000).default(10_000),
         /** A dropped participant may resume its session within this time (TRTC: 90 s), then it is removed. */
@@ -153,6 +155,8 @@ export const configSchema = z
         rtcMaxPublishers: z.number().int().min(1).max(1000).default(50),
         liveMaxUsers: z.number().int().min(1).max(1_000_000).default(100_000),
         liveMaxAnchors: z.number().int().min(1).max(1000).default(50),
+        /** Rooms one app may have open at once on this node; a join that would open another gets APP_ROOM_LIMIT. */
+        maxRoomsPerApp: z.number().int().min(1).max(10_000_000).default(10_000),
       })
       .strict()
       .prefault({}),
@@ -164,6 +168,12 @@ export const configSchema = z
         sessionsPerUser: z.number().int().min(1).max(10_000).default(10),
         /** Streams one session may receive at once (one consumer per stream). */
         consumersPerSession: z.number().int().min(1).max(100_000).default(300),
+        /** Joins per minute of one app on this node (token bucket), and the burst allowed above that rate. */
+        joinsPerMinutePerApp: z.number().min(1).max(10_000_000).default(6000),
+        joinBurstPerApp: z.number().int().min(1).max(10_000_000).default(600),
+        /** Joins per minute of one userId of one app, and the burst (reconnects after network changes fit in it). */
+        joinsPerMinutePerUser: z.number().min(1).max(100_000).default(30),
+        joinBurstPerUser: z.number().int().min(1).max(100_000).default(10),
       })
       .strict()
       .prefault({}),

@@ -204,6 +204,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
       live: { maxUsers: config.rooms.liveMaxUsers, maxAnchors: config.rooms.liveMaxAnchors },
     },
     disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
+    maxRoomsPerApp: config.rooms.maxRoomsPerApp,
   });
   let cluster: ClusterNode | undefined;
   // The server API acts on the room wherever it is served: in a cluster through the node serving it.

@@ -17,7 +17,16 @@ export const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 } as const;
 
+/**
+ * How often Node checks the headers and request deadlines. Node's default (30 s) would let a slow client hold a
+ * socket for headersTimeout + 30 s; checking at a quarter of the shorter deadline keeps the overshoot small.
+ */
+export function connectionsCheckingIntervalMs(http: Config['http']): number {
+  return Math.max(250, Math.min(5_000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 4)));
+}
+
 export function createHttpServer(config: Config, transport: Transport, log: Logger): FastifyInstance {
+  const serverOptions = { connectionsCheckingInterval: connectionsCheckingIntervalMs(config.http) };
   // One instance type for HTTP and HTTPS: routes never depend on which transport carries them.
   const app = Fastify({
     loggerInstance: log.child({ subsystem: 'http' }) as FastifyBaseLogger,
@@ -30,8 +39,17 @@ export function createHttpServer(config: Config, transport: Transport, log: Logg
     // Only configured proxies may speak for the client (X-Forwarded-For); none by default.
     trustProxy: config.http.trustProxy.length > 0 ? [...config.http.trustProxy] : false,
     ...(transport.kind === 'https'
-      ? { https: { cert: transport.cert, key: transport.key, minVersion: 'TLSv1.2' as const } }
-      : {}),
+      ? {
+          https: {
+            ...serverOptions,
+            cert: transport.cert,
+            key: transport.key,
+            minVersion: 'TLSv1.2' as const,
+            // A TLS handshake left hanging holds its socket like slow headers would (Node's default: 120 s).
+            handshakeTimeout: config.http.headersTimeoutMs,
+          },
+        }
+      : { http: serverOptions }),
   });
   app.server.headersTimeout = config.http.headersTimeoutMs;
 

@@ -34,7 +34,7 @@ import {
 import { CloseCode } from '../signaling/close-codes.ts';
 import type { SignalConnection, SignalHandler } from '../signaling/connection.ts';
 import type { AppAccess, AppAccessLookup } from './app-access.ts';
-import { DEFAULT_QUOTAS, SessionQuotas, type QuotaLimits } from './quotas.ts';
+import { DEFAULT_QUOTAS, JoinRates, SessionQuotas, type QuotaLimits } from './quotas.ts';
 import { hashResumeToken, Session } from './session.ts';
 import { StreamRequests } from './stream-requests.ts';
 import { RoomControlService } from './room-control-service.ts';
@@ -46,7 +46,7 @@ export interface ConferenceOptions {
   apps: AppAccessLookup;
   resumeGraceSeconds: number;
   log: Logger;
-  quotas?: QuotaLimits;
+  quotas?: Partial<QuotaLimits>;
   /**
    * How often live sessions' apps are re-read from the registry (default 5 s), so a key rotation or termination
    * made by another process (the CLI, another node) ends their sessions too. In-process changes are immediate
@@ -97,6 +97,7 @@ const KICK_REASON: Partial<Record<LeaveReason, KickReason>> = {
 };
 const SWEEP_MS = 2_000;
 const STATS_EVERY_SWEEPS = 5;
+const PRUNE_EVERY_SWEEPS = 15;
 /** Registry answers that mean the app is gone (and with it every session's right to stay). */
 const APP_GONE = new Set(['USERSIG_APP_MISMATCH', 'APP_NOT_FOUND', 'APP_TERMINATED', 'APP_KEY_DESTROYED']);
 
@@ -113,6 +114,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   readonly #sweep: NodeJS.Timeout;
   readonly #revalidate: NodeJS.Timeout;
   readonly #quotas: SessionQuotas;
+  readonly #joinRates: JoinRates;
   #sweeps = 0;
   #revalidating = false;
 
@@ -121,7 +123,9 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#options = options;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
-    this.#quotas = new SessionQuotas(options.quotas ?? DEFAULT_QUOTAS);
+    const quotas = { ...DEFAULT_QUOTAS, ...options.quotas };
+    this.#quotas = new SessionQuotas(quotas);
+    this.#joinRates = new JoinRates(quotas, this.#now);
     this.#streams = new StreamRequests(options.directory, (room) => this.#sessionsIn(room), {
       consumersPerSession: this.#quotas.limits.consumersPerSession,
     });
@@ -225,6 +229,8 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
 
     // The app's policy decides before any room state exists; a room it creates is marked as requiring E2EE.
     if (app.requireE2ee === true && !data.e2ee) throw new ConclaveError('E2EE_REQUIRED', 'this app requires E2EE');
+    // Only a verified entrant this node serves spends the app's and the user's join budget.
+    this.#joinRates.take(data.sdkAppId, data.userId);
     const slot = this.#quotas.reserve(data.sdkAppId, data.userId);
     try {
       return await this.#admit(connection, data, app, key, privileges, sig.expiresAt, slot);
@@ -577,7 +583,8 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     for (const session of [...this.sessions.values()]) {
       if (session.expiresAt <= now) this.#evict(session, 'kick', 'the UserSig expired');
     }
-    if (++this.#sweeps % STATS_EVERY_SWEEPS === 0 && this.listenerCount('transportstats') > 0) {
+    if (++this.#sweeps % PRUNE_EVERY_SWEEPS === 0) this.#joinRates.prune();
+    if (this.#sweeps % STATS_EVERY_SWEEPS === 0 && this.listenerCount('transportstats') > 0) {
       for (const session of this.sessions.values()) {
         session.media.stats().then(
           (stats) => this.emit('transportstats', session, stats),

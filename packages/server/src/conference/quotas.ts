@@ -4,6 +4,7 @@
  * and released exactly once when the session ends (or its join fails).
  */
 import { ConclaveError } from '@conclave/protocol';
+import { TokenBucket } from '../rooms/token-bucket.ts';
 
 export interface QuotaLimits {
   /** Concurrent sessions of one app on this node. */
@@ -12,9 +13,23 @@ export interface QuotaLimits {
   sessionsPerUser: number;
   /** Consumers (received streams) of one session. */
   consumersPerSession: number;
+  /** Sustained joins per minute of one app on this node, and the burst allowed above it. */
+  joinsPerMinutePerApp: number;
+  joinBurstPerApp: number;
+  /** Sustained joins per minute of one userId of one app, and the burst allowed above it. */
+  joinsPerMinutePerUser: number;
+  joinBurstPerUser: number;
 }
 
-export const DEFAULT_QUOTAS: QuotaLimits = { sessionsPerApp: 10_000, sessionsPerUser: 10, consumersPerSession: 300 };
+export const DEFAULT_QUOTAS: QuotaLimits = {
+  sessionsPerApp: 10_000,
+  sessionsPerUser: 10,
+  consumersPerSession: 300,
+  joinsPerMinutePerApp: 6000,
+  joinBurstPerApp: 600,
+  joinsPerMinutePerUser: 30,
+  joinBurstPerUser: 10,
+};
 
 /** A reserved session slot; `release` is idempotent. */
 export interface SessionSlot {
@@ -62,4 +77,61 @@ function decrement<K>(map: Map<K, number>, key: K): void {
   const left = (map.get(key) ?? 1) - 1;
   if (left <= 0) map.delete(key);
   else map.set(key, left);
+}
+
+/**
+ * Token buckets on joins, per app and per userId. Asked only after the UserSig is verified, so nobody can spend
+ * another app's or user's budget; a join refused by one bucket takes nothing from the other.
+ */
+export class JoinRates {
+  readonly #limits: QuotaLimits;
+  readonly #now: () => number;
+  readonly #perApp = new Map<number, TokenBucket>();
+  readonly #perUser = new Map<string, TokenBucket>();
+
+  constructor(limits: QuotaLimits, now: () => number = Date.now) {
+    this.#limits = limits;
+    this.#now = now;
+  }
+
+  /** Spends one join of `userId` in `sdkAppId`, or throws USER_/APP_JOIN_RATE_LIMITED and spends nothing. */
+  take(sdkAppId: number, userId: string): void {
+    const l = this.#limits;
+    const app = bucketOf(this.#perApp, sdkAppId, l.joinBurstPerApp, l.joinsPerMinutePerApp, this.#now);
+    const user = bucketOf(
+      this.#perUser,
+      `${sdkAppId}/${userId}`,
+      l.joinBurstPerUser,
+      l.joinsPerMinutePerUser,
+      this.#now,
+    );
+    if (!user.canTake(1))
+      throw new ConclaveError('USER_JOIN_RATE_LIMITED', undefined, { details: { perMinute: l.joinsPerMinutePerUser } });
+    if (!app.canTake(1))
+      throw new ConclaveError('APP_JOIN_RATE_LIMITED', undefined, { details: { perMinute: l.joinsPerMinutePerApp } });
+    app.tryTake(1);
+    user.tryTake(1);
+  }
+
+  /** Forgets full buckets (a new bucket starts full, so nothing changes), keeping the maps to recent joiners. */
+  prune(): void {
+    for (const [key, bucket] of this.#perUser)
+      if (bucket.available >= this.#limits.joinBurstPerUser) this.#perUser.delete(key);
+    for (const [key, bucket] of this.#perApp)
+      if (bucket.available >= this.#limits.joinBurstPerApp) this.#perApp.delete(key);
+  }
+
+  /** Buckets held (for tests of the pruning). */
+  get size(): number {
+    return this.#perApp.size + this.#perUser.size;
+  }
+}
+
+function bucketOf<K>(map: Map<K, TokenBucket>, key: K, capacity: number, perMinute: number, now: () => number) {
+  let bucket = map.get(key);
+  if (!bucket) {
+    bucket = new TokenBucket({ capacity, refillPerSecond: perMinute / 60, now });
+    map.set(key, bucket);
+  }
+  return bucket;
 }

@@ -41,6 +41,8 @@ export interface RoomDirectoryOptions {
    * entrant is admitted with the room's scene, as TRTC does (the room keeps the scene of its first entry).
    */
   rejectSceneMismatch?: boolean;
+  /** Rooms one app may have open at once on this node (default 10,000); a join that would open one more fails. */
+  maxRoomsPerApp?: number;
   /** Milliseconds clock (default `Date.now`). */
   now?: () => number;
 }
@@ -116,6 +118,8 @@ export type RoomDirectoryEvents = {
   controlchanged: [room: Room];
 };
 
+const DEFAULT_MAX_ROOMS_PER_APP = 10_000;
+
 /** All rooms of this node, keyed by {@link roomKeyString}. */
 export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   readonly limits: RoomLimits;
@@ -124,6 +128,9 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   readonly #rejectSceneMismatch: boolean;
   readonly #now: () => number;
   readonly #rooms = new Map<string, Room>();
+  /** Open rooms per sdkAppId, kept beside #rooms so the per-app cap costs no walk. */
+  readonly #roomsPerApp = new Map<number, number>();
+  readonly #maxRoomsPerApp: number;
   /** Participants in their grace period, so expiry does not walk every room. */
   readonly #disconnected = new Set<Participant>();
 
@@ -133,11 +140,17 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     this.disconnectGraceMs = options.disconnectGraceMs ?? DEFAULT_DISCONNECT_GRACE_MS;
     this.#customMessageLimits = { ...DEFAULT_CUSTOM_MESSAGE_LIMITS, ...options.customMessages };
     this.#rejectSceneMismatch = options.rejectSceneMismatch ?? false;
+    this.#maxRoomsPerApp = options.maxRoomsPerApp ?? DEFAULT_MAX_ROOMS_PER_APP;
     this.#now = options.now ?? Date.now;
   }
 
   get roomCount(): number {
     return this.#rooms.size;
+  }
+
+  /** Rooms of one app open on this node. */
+  roomCountOf(sdkAppId: number): number {
+    return this.#roomsPerApp.get(sdkAppId) ?? 0;
   }
 
   getRoom(key: RoomKey): Room | undefined {
@@ -151,10 +164,15 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   /**
    * Lets a verified user in: checks privileges (when the app requires them), scene and limits; creates the
    * room on first entry; displaces an earlier session of the same userId. Throws PRIVATE_MAP_KEY_REQUIRED,
-   * PRIVILEGE_MISSING, ROOM_SCENE_MISMATCH (only with `rejectSceneMismatch`), ROOM_FULL or ROOM_PUBLISHERS_FULL.
+   * PRIVILEGE_MISSING, ROOM_SCENE_MISMATCH (only with `rejectSceneMismatch`), APP_ROOM_LIMIT, ROOM_FULL or
+   * ROOM_PUBLISHERS_FULL.
    */
   admit(request: AdmitRequest): AdmitResult {
     const existing = this.getRoom(request.key);
+    const appRooms = this.roomCountOf(request.key.sdkAppId);
+    if (!existing && appRooms >= this.#maxRoomsPerApp) {
+      throw new ConclaveError('APP_ROOM_LIMIT', undefined, { details: { limit: this.#maxRoomsPerApp } });
+    }
     checkEntry(request.privilegeControl, request.privileges, existing === undefined);
     if (existing && existing.scene !== request.scene && this.#rejectSceneMismatch) {
       throw new ConclaveError('ROOM_SCENE_MISMATCH', undefined, { details: { scene: existing.scene } });
@@ -167,7 +185,10 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     room.control.checkEntry(room.getParticipant(request.userId) !== undefined, request.password);
     room.checkAdmit(request.userId, request.role);
 
-    if (!existing) this.#rooms.set(room.id, room);
+    if (!existing) {
+      this.#rooms.set(room.id, room);
+      this.#roomsPerApp.set(request.key.sdkAppId, appRooms + 1);
+    }
     const previous = room.getParticipant(request.userId);
     const displaced = previous && this.#detach(room, previous, 'kicked', false);
     const participant = new Participant({
@@ -384,6 +405,9 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     if (roomClosed) {
       room.close(this.#now());
       this.#rooms.delete(room.id);
+      const left = (this.#roomsPerApp.get(room.key.sdkAppId) ?? 1) - 1;
+      if (left > 0) this.#roomsPerApp.set(room.key.sdkAppId, left);
+      else this.#roomsPerApp.delete(room.key.sdkAppId);
     }
     return { room, participant, reason, removedStreams, roomClosed };
   }

@@ -7,8 +7,6 @@ import type { WebSocket } from 'ws';
 import {
   ConclaveError,
   PROTOCOL_VERSION,
-  requestEnvelopeSchema,
-  requestSchemas,
   type ErrorCode,
   type NotificationData,
   type NotificationName,
@@ -17,6 +15,7 @@ import {
 import type { Logger } from '../logger.ts';
 import { TokenBucket } from '../rooms/token-bucket.ts';
 import { CloseCode } from './close-codes.ts';
+import { decodeSignalFrame } from './decode.ts';
 
 export interface SignalLimits {
   joinTimeoutMs: number;
@@ -122,47 +121,36 @@ export class SignalConnection {
   #onMessage(raw: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
     const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-    if (bytes.length > this.#limits.maxMessageBytes) {
+    const frame = decodeSignalFrame(bytes, isBinary, this.#limits.maxMessageBytes);
+    if (frame.kind === 'too-large') {
       return this.fail(
         'SIGNAL_TOO_LARGE',
         CloseCode.TooLarge,
         `messages are limited to ${this.#limits.maxMessageBytes} bytes`,
       );
     }
-    let envelope;
-    try {
-      if (isBinary) throw new Error('binary frame');
-      envelope = requestEnvelopeSchema.parse(JSON.parse(bytes.toString('utf8')));
-    } catch {
-      return this.#strike('SIGNAL_MALFORMED');
-    }
-    const { id, method, data } = envelope;
+    if (frame.kind === 'malformed') return this.#strike('SIGNAL_MALFORMED');
+    const { id } = frame;
     if (!this.#bucket.tryTake(1)) {
       this.#respondError(id, new ConclaveError('SIGNAL_RATE_LIMITED'));
       // Sending on into a full bucket for another burst's worth of messages is a flood, not a burst.
       if (!this.#refusals.tryTake(1)) this.close(CloseCode.PolicyViolation, 'SIGNAL_RATE_LIMITED');
       return;
     }
-    if (!Object.hasOwn(requestSchemas, method)) {
-      // Not a strike: a newer SDK may know methods this server does not.
-      return this.#respondError(
-        id,
-        new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method.slice(0, 32)}"`),
-      );
-    }
-    const parsed = requestSchemas[method as RequestMethod].safeParse(data);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`);
-      this.#respondError(id, new ConclaveError('SIGNAL_MALFORMED', `invalid ${method}: ${problems.join('; ')}`));
+    // An unknown method is not a strike: a newer SDK may know methods this server does not.
+    if (frame.kind === 'unknown-method') return this.#respondError(id, frame.error);
+    if (frame.kind === 'invalid') {
+      this.#respondError(id, frame.error);
       return this.#countStrike();
     }
+    const { method, data } = frame;
     const entry = ENTRY_METHODS.has(method);
     if (this.state === 'awaiting-join' && !entry) return this.#respondError(id, new ConclaveError('SIGNAL_NOT_JOINED'));
     if (this.state !== 'awaiting-join' && entry)
       return this.#respondError(id, new ConclaveError('SIGNAL_ALREADY_JOINED'));
     // Decided here, when the message arrives: one entry request per connection, whatever is still queued.
     if (entry) this.state = 'joining';
-    this.#queue = this.#queue.then(() => this.#dispatch(id, method as RequestMethod, parsed.data));
+    this.#queue = this.#queue.then(() => this.#dispatch(id, method, data));
   }
 
   async #dispatch(id: number, method: RequestMethod, data: unknown): Promise<void> {

@@ -1,11 +1,14 @@
 /**
  * Accepts signaling WebSockets at `/signal` on the HTTP(S) server. Bounds the frame size below the `ws`
  * default (100 MiB), refuses browser Origins outside `allowedOrigins` when it is set (403), and limits new
- * connections per IP address; each accepted socket becomes a {@link SignalConnection}.
+ * connections per minute and open connections per IP address (429 with SIGNAL_CONNECTION_RATE_LIMITED or
+ * SIGNAL_CONNECTION_LIMIT in a JSON body); each accepted socket becomes a {@link SignalConnection}.
+ * Slow upgrade requests are the HTTP server's to cut (headersTimeout, http-server.ts).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { ConclaveError, type ErrorCode } from '@conclave/protocol';
 import type { Logger } from '../logger.ts';
 import { TokenBucket } from '../rooms/token-bucket.ts';
 import { SignalConnection, type SignalHandler, type SignalLimits } from './connection.ts';
@@ -14,6 +17,8 @@ export const SIGNAL_PATH = '/signal';
 
 export interface SignalServerOptions extends SignalLimits {
   connectionsPerIpPerMinute: number;
+  /** Connections open at once from one IP address. */
+  connectionsPerIp: number;
   /** The client's address (the peer, or what a trusted proxy forwarded); default: the socket's peer. */
   clientAddress?: (request: IncomingMessage) => string;
   /**
@@ -46,6 +51,7 @@ export function attachSignaling(
   });
   const connections = new Set<SignalConnection>();
   const perIp = new Map<string, { bucket: TokenBucket; seen: number }>();
+  const openPerIp = new Map<string, number>();
   const origins = new Set((options.allowedOrigins ?? []).map((o) => o.toLowerCase()));
 
   const prune = setInterval(() => {
@@ -66,6 +72,11 @@ export function attachSignaling(
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const open = openPerIp.get(ip) ?? 0;
+    if (open >= options.connectionsPerIp) {
+      log.warn({ ip, open }, 'signaling connections per IP limit hit');
+      return refuse(socket, 'SIGNAL_CONNECTION_LIMIT');
+    }
     let entry = perIp.get(ip);
     if (!entry) {
       const perSecond = options.connectionsPerIpPerMinute / 60;
@@ -82,9 +93,15 @@ export function attachSignaling(
     entry.seen = Date.now();
     if (!entry.bucket.tryTake(1)) {
       log.warn({ ip }, 'signaling connection rate limit hit');
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
+      return refuse(socket, 'SIGNAL_CONNECTION_RATE_LIMITED');
     }
+    // Counted from here, so handshakes in flight count too; a handshake `ws` refuses closes the socket.
+    openPerIp.set(ip, open + 1);
+    socket.once('close', () => {
+      const left = (openPerIp.get(ip) ?? 1) - 1;
+      if (left > 0) openPerIp.set(ip, left);
+      else openPerIp.delete(ip);
+    });
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new SignalConnection(ws, ip, handler, options, log);
       connections.add(connection);
@@ -102,4 +119,13 @@ export function attachSignaling(
       wss.close();
     },
   };
+}
+
+/** Answers an upgrade request with 429 and the error code in the JSON body every HTTP error has. */
+function refuse(socket: Duplex, code: ErrorCode): void {
+  const body = JSON.stringify({ error: new ConclaveError(code).toJSON() });
+  socket.end(
+    'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

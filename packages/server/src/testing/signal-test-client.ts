@@ -1,10 +1,10 @@
 /**
  * A minimal signaling client for server tests (Node `ws`): sends requests, collects responses and
- * notifications, and reports how the socket closed.
+ * notifications (each checked against the SDK's notification schemas), and reports how the socket closed.
  */
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import type { NotificationName, RequestMethod, ServerMessage } from '@conclave/protocol';
+import { notificationSchemas, type NotificationName, type RequestMethod, type ServerMessage } from '@conclave/protocol';
 
 export interface SignalResponse {
   ok: boolean;
@@ -31,6 +31,12 @@ export class SignalTestClient {
     ws.on('message', (raw) => {
       const msg = JSON.parse(raw.toString()) as ServerMessage;
       if ('notification' in msg) {
+        // Every notification the server sends must pass the SDK's decode boundary, or the SDK would drop it.
+        const check = Object.hasOwn(notificationSchemas, msg.notification)
+          ? notificationSchemas[msg.notification].safeParse(msg.data)
+          : undefined;
+        if (!check?.success)
+          throw new Error(`the server sent a notification the SDK refuses: ${raw.toString().slice(0, 300)}`);
         this.history.push({ notification: msg.notification, data: msg.data });
         const waiter = this.#waiters.findIndex((x) => x.name === msg.notification);
         if (waiter >= 0) this.#waiters.splice(waiter, 1)[0]!.resolve(msg.data);
