@@ -42,6 +42,8 @@ export async function startTestServer(
       dev: true,
       dataDir,
       http: { port: 0, ...overrides.http },
+      // Tests enter the same userIds many times a minute; the per-user join rate is tested with its own values.
+      quotas: { joinsPerMinutePerUser: 6000, joinBurstPerUser: 1000, ...overrides.quotas },
       media: { workers: 1, rtcMinPort, rtcMaxPort: rtcMinPort + 499, ...overrides.media },
     },
   });
