@@ -177,6 +177,11 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
       rtcMinPort: config.media.rtcMinPort,
       rtcMaxPort: config.media.rtcMaxPort,
       logLevel: config.media.logLevel,
+      probe: {
+        intervalMs: config.media.workerProbeIntervalMs,
+        timeoutMs: config.media.workerProbeTimeoutMs,
+        misses: config.media.workerProbeMisses,
+      },
     },
     log.child({ subsystem: 'media' }),
   ).catch(async (err: unknown) => {
@@ -234,6 +239,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
       }),
     log: log.child({ subsystem: 'callbacks' }),
     urlPolicy: callbackUrlPolicy(config),
+    concurrency: config.callbacks.concurrency,
+    maxSpooled: config.callbacks.maxSpooled,
     ...(config.cluster.redisUrl ? { nodeId: clusterNodeId(config), pollMs: 1_000 } : {}),
   });
   callbacks.attach(rooms);
