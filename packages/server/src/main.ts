@@ -70,6 +70,8 @@ export interface ConclaveServer {
   readonly conference: Conference;
   readonly stores: RegionStores;
   readonly callbacks: CallbackDispatcher;
+  /** Room events → stored telemetry (its `retained`/`dropped` tell of writes waiting for a store that is down). */
+  readonly recorder: CallRecorder;
   /** The tamper-evident audit log (control store). */
   readonly audit: AuditLog;
   /** Operator accounts, sessions and the access check (control store). */
@@ -227,7 +229,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     log: log.child({ subsystem: 'conference' }),
   });
   stores.apps.on('revoked', (sdkAppId, why) => conference.revokeApp(sdkAppId, why));
-  new CallRecorder(stores, log.child({ subsystem: 'telemetry' })).attach(rooms, conference);
+  const recorder = new CallRecorder(stores, log.child({ subsystem: 'telemetry' }));
+  recorder.attach(rooms, conference);
   const callbacks = new CallbackDispatcher({
     stores,
     callbackConfig: (sdkAppId) =>
@@ -377,6 +380,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     conference,
     stores,
     callbacks,
+    recorder,
     audit,
     operators,
     turn,
