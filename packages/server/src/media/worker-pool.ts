@@ -147,18 +147,23 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const { worker } = slot;
     if (worker.died || worker.closed) return;
     slot.probing = true;
+    let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const answered = await Promise.race([
       worker.getResourceUsage().then(
-        () => true,
-        () => false, // a refused request (channel closing) is the died path's business, not a miss
+        () => (settled = true),
+        () => !(settled = true), // a refused request (channel closing) is the died path's business, not a miss
       ),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), probe.timeoutMs))),
+      new Promise<'timeout'>((resolve) => {
+        // Timers run before I/O in an event-loop turn: after a blocked loop the answer may be waiting unread.
+        // One more turn (setImmediate runs after the I/O phase) lets it in before the probe counts as missed.
+        timer = setTimeout(() => setImmediate(() => resolve('timeout')), probe.timeoutMs);
+      }),
     ]);
     clearTimeout(timer);
     slot.probing = false;
     if (worker.died || worker.closed || this.#closed) return;
-    if (answered !== 'timeout') {
+    if (answered !== 'timeout' || settled) {
       slot.missed = 0;
       return;
     }
