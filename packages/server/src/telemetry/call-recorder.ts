@@ -44,6 +44,7 @@ export class CallRecorder {
   /** Writes waiting for the store to come back, oldest first. */
   #retained: DirectWrite[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
+  #retrying = false;
   /** Direct writes dropped because too many were waiting. */
   dropped = 0;
   readonly #stores: RegionStores;
@@ -114,8 +115,6 @@ export class CallRecorder {
       this.#retryTimer.unref();
     }
   }
-
-  #retrying = false;
 
   async #retry(): Promise<void> {
     if (this.#retrying) return;
