@@ -260,7 +260,23 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
 
   const app = createHttpServer(config, transport, log);
   registerHealth(app, { workers, startedAt: Date.now() });
-  registerMetrics(app, createMetricsRegistry(workers, rooms), { token: config.metrics.token, open: config.dev });
+  const outageGauges = {
+    callbacks: () => callbacks.stats(),
+    telemetry: () => {
+      let retained = recorder.retained;
+      let dropped = recorder.dropped;
+      for (const name of stores.regionNames)
+        for (const s of Object.values(stores.region(name).writer.stats())) {
+          retained += s.buffered;
+          dropped += s.dropped;
+        }
+      return { retained, dropped };
+    },
+  };
+  registerMetrics(app, createMetricsRegistry(workers, rooms, outageGauges), {
+    token: config.metrics.token,
+    open: config.dev,
+  });
   registerSecurityTxt(app, { contact: config.security.contact });
   const reports = new ReportStore(stores.control.store);
   await app.register(intakeRoutes, { reports });

@@ -88,6 +88,11 @@ test(
       await until('telemetry kept', () => t.server.recorder.retained >= 3);
       assert.equal(t.server.recorder.dropped, 0);
       assert.equal(t.server.callbacks.stats().spoolDropped, 0);
+      // Operators see it: what waits and what was dropped are on /metrics.
+      const metrics = (await t.server.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, /^conclave_callback_spooled [2-9]\d*$/m);
+      assert.match(metrics, /^conclave_telemetry_retained [1-9]\d*$/m);
+      assert.match(metrics, /^conclave_telemetry_dropped 0$/m);
       assert.equal((await t.server.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
 
       await pg.start();
