@@ -59,6 +59,7 @@ export const ErrorCodes = {
   DELETION_REQUEST_INVALID: 'The deletion request is malformed',
   STORE_UNAVAILABLE: 'The data store cannot be reached',
   STORE_MIGRATION_FAILED: 'The data store schema could not be migrated',
+  STORE_FULL: 'The data store is full (no disk space); nothing was written',
   // Event callbacks
   CALLBACK_QUEUE_FULL: "The app's callback queue is full; the event was dropped",
   CALLBACK_BODY_TOO_LARGE: 'The callback body exceeds the size limit; the event was dropped',

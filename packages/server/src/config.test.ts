@@ -55,7 +55,13 @@ test('unknown keys, half a TLS pair and a short master key are refused', () => {
 
 test('edge-hardening keys: safe defaults, and malformed origins, hosts and tokens are refused', () => {
   const c = loadConfig({ env: {} });
-  assert.deepEqual(c.callbacks, { allowedHosts: [], allowPrivateNetworks: false, allowInsecureHttp: false });
+  assert.deepEqual(c.callbacks, {
+    allowedHosts: [],
+    allowPrivateNetworks: false,
+    allowInsecureHttp: false,
+    concurrency: 32,
+    maxSpooled: 10_000,
+  });
   assert.deepEqual(c.signaling.allowedOrigins, []);
   assert.equal(c.metrics.token, undefined);
   assert.equal(c.devAllowRemote, false);

@@ -68,6 +68,12 @@ export const configSchema = z
         logLevel: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
         /** ICE over UDP; false leaves ICE-TCP only (TCP candidates are always offered as the fallback). */
         enableUdp: z.boolean().default(true),
+        /** How often each worker is asked for its resource usage; a worker that does not answer is hung. 0 = never. */
+        workerProbeIntervalMs: z.number().int().min(0).max(600_000).default(5_000),
+        /** How long a probe may take before it counts as missed. */
+        workerProbeTimeoutMs: z.number().int().min(10).max(600_000).default(2_000),
+        /** Missed probes in a row after which the worker is killed (SIGKILL) and replaced like one that died. */
+        workerProbeMisses: z.number().int().min(1).max(100).default(3),
       })
       .strict()
       .prefault({}),
@@ -197,6 +203,10 @@ export const configSchema = z
         allowPrivateNetworks: z.boolean().default(false),
         /** Callback URLs may be plain http. */
         allowInsecureHttp: z.boolean().default(false),
+        /** Callback requests in flight at once (one per app); the rest wait in the store, so memory stays bounded. */
+        concurrency: z.number().int().min(1).max(1024).default(32),
+        /** Events kept in memory while the store is down; beyond it they are dropped and counted. */
+        maxSpooled: z.number().int().min(0).max(1_000_000).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -70,6 +70,8 @@ export interface ConclaveServer {
   readonly conference: Conference;
   readonly stores: RegionStores;
   readonly callbacks: CallbackDispatcher;
+  /** Room events → stored telemetry (its `retained`/`dropped` tell of writes waiting for a store that is down). */
+  readonly recorder: CallRecorder;
   /** The tamper-evident audit log (control store). */
   readonly audit: AuditLog;
   /** Operator accounts, sessions and the access check (control store). */
@@ -180,6 +182,11 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
       rtcMinPort: config.media.rtcMinPort,
       rtcMaxPort: config.media.rtcMaxPort,
       logLevel: config.media.logLevel,
+      probe: {
+        intervalMs: config.media.workerProbeIntervalMs,
+        timeoutMs: config.media.workerProbeTimeoutMs,
+        misses: config.media.workerProbeMisses,
+      },
     },
     log.child({ subsystem: 'media' }),
   ).catch(async (err: unknown) => {
@@ -232,7 +239,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     audit,
   });
   stores.apps.on('revoked', (sdkAppId, why) => conference.revokeApp(sdkAppId, why));
-  new CallRecorder(stores, log.child({ subsystem: 'telemetry' })).attach(rooms, conference);
+  const recorder = new CallRecorder(stores, log.child({ subsystem: 'telemetry' }));
+  recorder.attach(rooms, conference);
   const callbacks = new CallbackDispatcher({
     stores,
     callbackConfig: (sdkAppId) =>
@@ -244,6 +252,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
       }),
     log: log.child({ subsystem: 'callbacks' }),
     urlPolicy: callbackUrlPolicy(config),
+    concurrency: config.callbacks.concurrency,
+    maxSpooled: config.callbacks.maxSpooled,
     ...(config.cluster.redisUrl ? { nodeId: clusterNodeId(config), pollMs: 1_000 } : {}),
   });
   callbacks.attach(rooms);
@@ -260,7 +270,23 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
 
   const app = createHttpServer(config, transport, log);
   registerHealth(app, { workers, startedAt: Date.now() });
-  registerMetrics(app, createMetricsRegistry(workers, rooms), { token: config.metrics.token, open: config.dev });
+  const outageGauges = {
+    callbacks: () => callbacks.stats(),
+    telemetry: () => {
+      let retained = recorder.retained;
+      let dropped = recorder.dropped;
+      for (const name of stores.regionNames)
+        for (const s of Object.values(stores.region(name).writer.stats())) {
+          retained += s.buffered;
+          dropped += s.dropped;
+        }
+      return { retained, dropped };
+    },
+  };
+  registerMetrics(app, createMetricsRegistry(workers, rooms, outageGauges), {
+    token: config.metrics.token,
+    open: config.dev,
+  });
   registerSecurityTxt(app, { contact: config.security.contact });
   const reports = new ReportStore(stores.control.store);
   await app.register(intakeRoutes, { reports });
@@ -380,6 +406,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     conference,
     stores,
     callbacks,
+    recorder,
     audit,
     operators,
     turn,

@@ -1,13 +1,56 @@
 /** `GET /metrics` in Prometheus text format: process metrics plus media-worker gauges; behind a bearer token. */
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WorkerPool } from '../media/worker-pool.ts';
 import type { RoomDirectory } from '../rooms/index.ts';
 import { bearerAuth } from './admin-auth.ts';
 
+/** What is waiting in memory for a store that is down, and what was dropped for it (docs/architecture.md, Faults). */
+export interface OutageGauges {
+  callbacks: () => { spooled: number; spoolDropped: number };
+  telemetry: () => { retained: number; dropped: number };
+}
+
 /** A registry per server, so several servers in one process (tests) don't share counters. */
-export function createMetricsRegistry(workers: WorkerPool, rooms: RoomDirectory): Registry {
+export function createMetricsRegistry(workers: WorkerPool, rooms: RoomDirectory, outage?: OutageGauges): Registry {
   const registry = new Registry();
+  const hung = new Counter({
+    name: 'conclave_media_workers_hung_total',
+    help: 'Media workers killed because they stopped answering liveness probes',
+    registers: [registry],
+  });
+  workers.on('workerhung', () => hung.inc());
+  if (outage) {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge(
+      'conclave_callback_spooled',
+      'Callback events in memory waiting for the store',
+      () => outage.callbacks().spooled,
+    );
+    gauge(
+      'conclave_callback_spool_dropped',
+      'Callback events dropped: spool full',
+      () => outage.callbacks().spoolDropped,
+    );
+    gauge(
+      'conclave_telemetry_retained',
+      'Telemetry items in memory waiting for the store',
+      () => outage.telemetry().retained,
+    );
+    gauge(
+      'conclave_telemetry_dropped',
+      'Telemetry items dropped (buffer full or store refused)',
+      () => outage.telemetry().dropped,
+    );
+  }
   collectDefaultMetrics({ register: registry, prefix: 'conclave_' });
   new Gauge({
     name: 'conclave_media_workers',

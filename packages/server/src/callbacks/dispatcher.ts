@@ -8,11 +8,16 @@
  * Several nodes may share a store (cluster): each claims an app's head with a lease before attempting it
  * (outbox.ts `claimHeads`), so no two deliver the same event, the order per app holds, and a dead node's claims
  * are taken over when their lease runs out.
+ * Memory stays bounded whatever the receivers do: at most `concurrency` requests are in flight (one per app), an
+ * app's queue holds at most `maxPendingPerApp` rows, and the rest waits in the store. When the store itself is
+ * down (storage/outage.ts), new events wait in a bounded in-memory spool, in order per app, and are written when it
+ * is back; beyond `maxSpooled` events are dropped and counted (`stats().spoolDropped`), never a crash.
  */
 import { ConclaveError } from '@conclave/protocol';
 import type { CallbackConfig } from '../apps/app-types.ts';
 import type { Logger } from '../logger.ts';
 import type { RoomDirectory } from '../rooms/index.ts';
+import { isStoreOutage } from '../storage/outage.ts';
 import type { RegionStore, RegionStores } from '../storage/regions.ts';
 import type { CallbackBody } from './events.ts';
 import { CallbackOutbox, type DeliveryLogEntry, type OutboxEntry } from './outbox.ts';
@@ -46,10 +51,26 @@ export interface CallbackDispatcherOptions {
   claimLeaseMs?: number;
   /** Longest the loop sleeps with nothing due; in a cluster short, as other nodes' enqueues do not wake it. */
   pollMs?: number;
+  /** Events kept in memory while the store is down (all apps together); beyond it they are dropped and counted. */
+  maxSpooled?: number;
+  /** How often the spool is tried again while the store is down. */
+  spoolRetryMs?: number;
+}
+
+/** Counters, for metrics and tests. */
+export interface CallbackDispatcherStats {
+  /** Requests to receivers in flight now (≤ concurrency). */
+  inFlight: number;
+  /** Events waiting in memory for the store to come back. */
+  spooled: number;
+  /** Events dropped because the spool was full. */
+  spoolDropped: number;
 }
 
 /** Longest the loop sleeps with nothing due (a safety net; enqueues and finished attempts wake it at once). */
 const IDLE_POLL_MS = 30_000;
+/** Pause before the next pass after one that failed (the store is down). */
+const FAILED_PASS_RETRY_MS = 1_000;
 
 export class CallbackDispatcher {
   readonly #o: Required<Omit<CallbackDispatcherOptions, 'log' | 'urlPolicy' | 'claimLeaseMs'>> & {
@@ -63,6 +84,11 @@ export class CallbackDispatcher {
   /** Apps with an attempt in flight, and the attempts themselves (awaited on close). */
   readonly #inFlight = new Map<number, Promise<void>>();
   readonly #stop = new AbortController();
+  /** Events not yet stored because the store is down, oldest first; an app's events stay in order. */
+  #spool: { sdkAppId: number; body: CallbackBody }[] = [];
+  #spoolDropped = 0;
+  #spoolTimer: NodeJS.Timeout | undefined;
+  #spoolFlushing: Promise<void> | undefined;
   #detach: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #passing: Promise<void> | undefined;
@@ -77,6 +103,8 @@ export class CallbackDispatcher {
       concurrency: 32,
       nodeId: 'local',
       pollMs: IDLE_POLL_MS,
+      maxSpooled: 10_000,
+      spoolRetryMs: 1_000,
       ...options,
       claimLeaseMs: options.claimLeaseMs ?? Math.max(30_000, 3 * (options.timeoutMs ?? ATTEMPT_TIMEOUT_MS)),
     };
@@ -100,17 +128,27 @@ export class CallbackDispatcher {
   enqueue(sdkAppId: number, body: CallbackBody): void {
     const previous = this.#chains.get(sdkAppId) ?? Promise.resolve();
     const next = previous
-      .then(() => this.#persist(sdkAppId, body))
-      .catch((err: unknown) =>
+      .then(() =>
+        this.#spool.some((e) => e.sdkAppId === sdkAppId)
+          ? this.#toSpool(sdkAppId, body)
+          : this.#persist(sdkAppId, body),
+      )
+      .catch((err: unknown) => {
+        if (isStoreOutage(err)) return this.#toSpool(sdkAppId, body);
         this.#log.warn(
           { sdkAppId, eventType: body.EventType, code: err instanceof ConclaveError ? err.code : undefined, err },
           'callback event not queued',
-        ),
-      );
+        );
+      });
     this.#chains.set(sdkAppId, next);
     void next.then(() => {
       if (this.#chains.get(sdkAppId) === next) this.#chains.delete(sdkAppId);
     });
+  }
+
+  /** Current counters. */
+  stats(): CallbackDispatcherStats {
+    return { inFlight: this.#inFlight.size, spooled: this.#spool.length, spoolDropped: this.#spoolDropped };
   }
 
   /** An app's delivery log, newest first. */
@@ -126,7 +164,12 @@ export class CallbackDispatcher {
       return;
     }
     this.#passing = this.#pass()
-      .catch((err: unknown) => this.#log.error({ err }, 'callback delivery pass failed'))
+      .catch((err: unknown) => {
+        this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'callback delivery pass failed');
+        // Typically the store is down: look again soon rather than wait for the next enqueue.
+        clearTimeout(this.#timer);
+        if (!this.#stop.signal.aborted) this.#timer = setTimeout(() => this.wake(), FAILED_PASS_RETRY_MS).unref();
+      })
       .finally(() => {
         this.#passing = undefined;
         if (this.#again) {
@@ -140,6 +183,14 @@ export class CallbackDispatcher {
   async close(): Promise<void> {
     this.#detach?.();
     await Promise.all([...this.#chains.values()]);
+    clearTimeout(this.#spoolTimer);
+    await this.#spoolFlushing;
+    if (this.#spool.length > 0) await this.#flushSpool();
+    if (this.#spool.length > 0) {
+      this.#log.error({ events: this.#spool.length }, 'callback events not stored before stop (store down); dropped');
+      this.#spoolDropped += this.#spool.length;
+      this.#spool = [];
+    }
     this.#stop.abort();
     clearTimeout(this.#timer);
     await this.#passing;
@@ -155,6 +206,49 @@ export class CallbackDispatcher {
     let outbox = this.#outboxes.get(region.name);
     if (outbox === undefined) this.#outboxes.set(region.name, (outbox = new CallbackOutbox(region.store)));
     return outbox;
+  }
+
+  /** Keeps an event in memory until the store is back (bounded; a drop is counted and logged). */
+  #toSpool(sdkAppId: number, body: CallbackBody): void {
+    if (this.#spool.length >= this.#o.maxSpooled) {
+      if (this.#spoolDropped++ % 1000 === 0)
+        this.#log.error({ sdkAppId, dropped: this.#spoolDropped }, 'callback spool full; event dropped');
+      return;
+    }
+    if (this.#spool.length === 0) this.#log.warn({ sdkAppId }, 'callback store unavailable; spooling events in memory');
+    this.#spool.push({ sdkAppId, body });
+    this.#scheduleSpool();
+  }
+
+  #scheduleSpool(): void {
+    if (this.#spoolTimer !== undefined || this.#stop.signal.aborted) return;
+    this.#spoolTimer = setTimeout(() => {
+      this.#spoolTimer = undefined;
+      this.#spoolFlushing = this.#flushSpool().finally(() => {
+        this.#spoolFlushing = undefined;
+        if (this.#spool.length > 0) this.#scheduleSpool();
+      });
+    }, this.#o.spoolRetryMs);
+    this.#spoolTimer.unref();
+  }
+
+  /** Writes spooled events in order; stops at the first outage (the rest waits for the next try). */
+  async #flushSpool(): Promise<void> {
+    const before = this.#spool.length;
+    while (this.#spool.length > 0) {
+      const event = this.#spool[0]!;
+      try {
+        await this.#persist(event.sdkAppId, event.body);
+      } catch (err) {
+        if (isStoreOutage(err)) return;
+        this.#log.warn(
+          { sdkAppId: event.sdkAppId, code: err instanceof ConclaveError ? err.code : undefined },
+          'spooled callback event not queued',
+        );
+      }
+      this.#spool.shift();
+    }
+    if (before > 0) this.#log.info({ events: before }, 'callback store back; spooled events stored');
   }
 
   async #persist(sdkAppId: number, body: CallbackBody): Promise<void> {

@@ -2,6 +2,9 @@
  * The mediasoup workers of this node: one per CPU core by default. Routers go to the least-loaded worker.
  * A worker that dies is logged and replaced, and everyone holding a router on it hears `workerdied`
  * with the router ids it carried, so rooms can tell their participants instead of hanging.
+ * A worker can also hang (a deadlock, a stopped process): its pipe stays open, so nothing "dies". Every
+ * `probe.intervalMs` each worker is asked for its resource usage; after `probe.misses` probes in a row that got no
+ * answer within `probe.timeoutMs`, the worker is killed with SIGKILL and the died path above replaces it.
  */
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
@@ -14,6 +17,16 @@ export interface WorkerPoolSettings {
   rtcMinPort: number;
   rtcMaxPort: number;
   logLevel: types.WorkerLogLevel;
+  /** Liveness probe; absent or `intervalMs: 0` = no probe. */
+  probe?: WorkerProbeSettings;
+}
+
+/** How a hung worker is told from a live one. */
+export interface WorkerProbeSettings {
+  intervalMs: number;
+  timeoutMs: number;
+  /** Missed probes in a row after which the worker is killed. */
+  misses: number;
 }
 
 export interface WorkerDiedEvent {
@@ -24,6 +37,8 @@ export interface WorkerDiedEvent {
 }
 
 type PoolEvents = {
+  /** A worker stopped answering probes and is being killed (`workerdied` follows). */
+  workerhung: [{ pid: number; missed: number }];
   workerdied: [WorkerDiedEvent];
   workerreplaced: [{ oldPid: number; newPid: number }];
 };
@@ -31,6 +46,9 @@ type PoolEvents = {
 interface Slot {
   worker: types.Worker;
   routers: Set<types.Router>;
+  /** Probes in a row that got no answer in time. */
+  missed: number;
+  probing: boolean;
 }
 
 const RESPAWN_DELAYS_MS = [0, 250, 1000, 5000];
@@ -40,6 +58,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly #settings: WorkerPoolSettings;
   readonly #log: Logger;
   #closed = false;
+  #probeTimer: NodeJS.Timeout | undefined;
 
   private constructor(settings: WorkerPoolSettings, log: Logger) {
     super();
@@ -52,6 +71,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const pool = new WorkerPool(settings, log);
     await Promise.all(Array.from({ length: settings.count }, (_, i) => pool.#spawn(i)));
     log.info({ workers: settings.count }, 'media workers started');
+    const probe = settings.probe;
+    if (probe && probe.intervalMs > 0) {
+      pool.#probeTimer = setInterval(() => pool.#probeAll(probe), probe.intervalMs);
+      pool.#probeTimer.unref();
+    }
     return pool;
   }
 
@@ -87,6 +111,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Closes every worker; their routers close with them. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#probeTimer);
     for (const slot of this.#slots) slot?.worker.close();
     this.#slots.length = 0;
   }
@@ -107,10 +132,52 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       rtcMinPort: this.#settings.rtcMinPort,
       rtcMaxPort: this.#settings.rtcMaxPort,
     });
-    const slot: Slot = { worker, routers: new Set() };
+    const slot: Slot = { worker, routers: new Set(), missed: 0, probing: false };
     this.#slots[index] = slot;
     worker.once('died', (error) => this.#onDied(index, slot, error));
     return worker;
+  }
+
+  #probeAll(probe: WorkerProbeSettings): void {
+    for (const slot of this.#slots) if (slot && !slot.probing) void this.#probe(slot, probe);
+  }
+
+  /** One probe; a worker that misses `probe.misses` in a row is killed, and 'died' then replaces it. */
+  async #probe(slot: Slot, probe: WorkerProbeSettings): Promise<void> {
+    const { worker } = slot;
+    if (worker.died || worker.closed) return;
+    slot.probing = true;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      worker.getResourceUsage().then(
+        () => (settled = true),
+        () => !(settled = true), // a refused request (channel closing) is the died path's business, not a miss
+      ),
+      new Promise<'timeout'>((resolve) => {
+        // Timers run before I/O in an event-loop turn: after a blocked loop the answer may be waiting unread.
+        // One more turn (setImmediate runs after the I/O phase) lets it in before the probe counts as missed.
+        timer = setTimeout(() => setImmediate(() => resolve('timeout')), probe.timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    slot.probing = false;
+    if (worker.died || worker.closed || this.#closed) return;
+    if (answered !== 'timeout' || settled) {
+      slot.missed = 0;
+      return;
+    }
+    slot.missed++;
+    this.#log.warn({ pid: worker.pid, missed: slot.missed, of: probe.misses }, 'media worker missed a liveness probe');
+    if (slot.missed < probe.misses) return;
+    this.#log.error({ pid: worker.pid, missed: slot.missed }, 'media worker hung; killing it');
+    this.emit('workerhung', { pid: worker.pid, missed: slot.missed });
+    try {
+      // SIGKILL works on a stopped process too; its exit makes mediasoup emit 'died'.
+      process.kill(worker.pid, 'SIGKILL');
+    } catch (err) {
+      this.#log.error({ pid: worker.pid, err }, 'could not kill the hung media worker');
+    }
   }
 
   #onDied(index: number, slot: Slot, error: Error): void {

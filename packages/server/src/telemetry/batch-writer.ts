@@ -1,10 +1,13 @@
 /**
  * A buffer that writes in batches: flushed when it holds `maxBatch` items or every `flushIntervalMs`,
- * one `write` call (one transaction) per batch, one flush at a time. When the store is down the buffer is
- * capped at `maxBuffered`; beyond that new items are dropped and counted, so telemetry never eats the heap.
+ * one `write` call (one transaction) per batch, one flush at a time. A batch that fails because the store is
+ * down or full (storage/outage.ts) stays at the head of the buffer and is tried again at the next flush, so an
+ * outage loses nothing; the buffer is capped at `maxBuffered` and beyond that new items are dropped and counted,
+ * so telemetry never eats the heap. A batch that fails for any other reason would fail again: it is dropped.
  */
 import type { Logger } from 'pino';
 import { ConclaveError } from '@conclave/protocol';
+import { isStoreOutage } from '../storage/outage.ts';
 
 /** Settings of a {@link BatchWriter}. */
 export interface BatchWriterOptions<T> {
@@ -22,6 +25,8 @@ export interface BatchWriterStats {
   dropped: number;
   failedBatches: number;
   buffered: number;
+  /** Whether the last write failed for an outage (items are being kept for the retry). */
+  outage: boolean;
 }
 
 /** Batches items of one kind into transactional writes. */
@@ -34,6 +39,7 @@ export class BatchWriter<T> {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #stats = { written: 0, dropped: 0, failedBatches: 0 };
+  #outage = false;
 
   constructor(options: BatchWriterOptions<T>) {
     this.#opts = { maxBatch: 1000, flushIntervalMs: 1000, maxBuffered: 100_000, ...options };
@@ -53,7 +59,8 @@ export class BatchWriter<T> {
       return;
     }
     this.#buffer.push(item);
-    if (this.#buffer.length >= this.#opts.maxBatch && !this.#flushQueued) void this.flush();
+    // During an outage only the interval retries: a write per push would hammer a store that is down.
+    if (this.#buffer.length >= this.#opts.maxBatch && !this.#flushQueued && !this.#outage) void this.flush();
   }
 
   /** Writes everything buffered so far; resolves when it is stored (or the failure is logged). */
@@ -63,16 +70,21 @@ export class BatchWriter<T> {
     return this.#chain;
   }
 
-  /** Flushes and stops the timer; later pushes fail with TELEMETRY_WRITER_CLOSED. */
+  /** Flushes and stops the timer; later pushes fail with TELEMETRY_WRITER_CLOSED. What the store refuses is dropped. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     await this.flush();
+    if (this.#buffer.length > 0) {
+      this.#log.error({ items: this.#buffer.length }, 'telemetry not written before stop (store down); dropped');
+      this.#stats.dropped += this.#buffer.length;
+      this.#buffer = [];
+    }
   }
 
   /** Current counters. */
   stats(): BatchWriterStats {
-    return { ...this.#stats, buffered: this.#buffer.length };
+    return { ...this.#stats, buffered: this.#buffer.length, outage: this.#outage };
   }
 
   async #drain(): Promise<void> {
@@ -83,9 +95,22 @@ export class BatchWriter<T> {
       try {
         await this.#opts.write(batch);
         this.#stats.written += batch.length;
+        if (this.#outage) this.#log.info({ items: batch.length }, 'telemetry store back; buffered items written');
+        this.#outage = false;
       } catch (err) {
-        // The batch was one transaction, so nothing of it is stored; drop it rather than retry forever.
         this.#stats.failedBatches++;
+        if (isStoreOutage(err)) {
+          // The batch was one transaction, so nothing of it is stored: keep it first in line for the next flush.
+          this.#buffer = batch.concat(this.#buffer);
+          if (!this.#outage)
+            this.#log.error(
+              { err: err instanceof Error ? err.message : String(err), buffered: this.#buffer.length },
+              'telemetry store unavailable; buffering until it is back',
+            );
+          this.#outage = true;
+          return;
+        }
+        // Not an outage: the same batch would fail again, so drop it rather than retry forever.
         this.#stats.dropped += batch.length;
         this.#log.error(
           { err: err instanceof Error ? err.message : String(err), items: batch.length },

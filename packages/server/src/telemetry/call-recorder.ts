@@ -2,7 +2,8 @@
  * Turns what happens in rooms into stored telemetry, in each app's own region: room sessions (CommId),
  * backend logs of entries and exits, user events (TRTC's event ids), usage seconds, and quality samples from
  * the SDK (every 2 s) and from the SFU's transport statistics. Storage failures are logged, never thrown into
- * the call path.
+ * the call path. A write that fails because the store is down (storage/outage.ts) is kept, in order, and tried
+ * again every second until it succeeds; at most MAX_RETAINED are kept, beyond that they are dropped and counted.
  */
 import type { types } from 'mediasoup';
 import { ConclaveError, type LeaveReason, type QualitySample as ClientSample } from '@conclave/protocol';
@@ -10,6 +11,7 @@ import type { Conference } from '../conference/conference.ts';
 import type { Session } from '../conference/session.ts';
 import type { Logger } from '../logger.ts';
 import { roomKeyString, type Participant, type Room, type RoomDirectory, type RoomKey } from '../rooms/index.ts';
+import { isStoreOutage } from '../storage/outage.ts';
 import type { RegionStores } from '../storage/regions.ts';
 import { makeCommId } from './comm-id.ts';
 import { UserEventIds } from './records.ts';
@@ -28,7 +30,23 @@ function roomIdText(key: RoomKey): { roomId: string; roomIdType: 0 | 1 } {
   return 'roomId' in key ? { roomId: String(key.roomId), roomIdType: 1 } : { roomId: key.strRoomId, roomIdType: 0 };
 }
 
+/** Direct writes (room sessions, usage) kept while the store is down. */
+const MAX_RETAINED = 10_000;
+const RETRY_MS = 1_000;
+
+type DirectWrite = {
+  sdkAppId: number;
+  what: string;
+  write: (region: Awaited<ReturnType<RegionStores['storeForWrite']>>) => unknown;
+};
+
 export class CallRecorder {
+  /** Writes waiting for the store to come back, oldest first. */
+  #retained: DirectWrite[] = [];
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retrying = false;
+  /** Direct writes dropped because too many were waiting. */
+  dropped = 0;
   readonly #stores: RegionStores;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -58,19 +76,60 @@ export class CallRecorder {
     conference.on('transportstats', (session, stats) => this.#serverSample(session, stats));
   }
 
-  #write(
-    sdkAppId: number,
-    what: string,
-    write: (region: Awaited<ReturnType<RegionStores['storeForWrite']>>) => unknown,
-  ): void {
-    this.#stores
-      .storeForWrite(sdkAppId)
-      .then(write)
-      .catch((err: unknown) => {
-        // A terminated app's data is being purged: nothing more is written for it, by design.
-        if (err instanceof ConclaveError && err.code === 'APP_TERMINATED') return;
-        this.#log.warn({ err, sdkAppId, what }, 'telemetry write failed');
-      });
+  /** Writes waiting for the store (for tests and metrics). */
+  get retained(): number {
+    return this.#retained.length;
+  }
+
+  #write(sdkAppId: number, what: string, write: DirectWrite['write']): void {
+    const w: DirectWrite = { sdkAppId, what, write };
+    // Behind writes already waiting, so a room's close never lands before its open.
+    if (this.#retained.length > 0) this.#retain(w);
+    else void this.#attempt(w).then((outage) => outage && this.#retain(w));
+  }
+
+  /** One attempt; resolves true when the store is down (the write should be kept and tried again). */
+  async #attempt(w: DirectWrite): Promise<boolean> {
+    try {
+      await w.write(await this.#stores.storeForWrite(w.sdkAppId));
+      return false;
+    } catch (err) {
+      // A terminated app's data is being purged: nothing more is written for it, by design.
+      if (err instanceof ConclaveError && err.code === 'APP_TERMINATED') return false;
+      if (isStoreOutage(err)) return true;
+      this.#log.warn({ err, sdkAppId: w.sdkAppId, what: w.what }, 'telemetry write failed');
+      return false;
+    }
+  }
+
+  #retain(w: DirectWrite): void {
+    if (this.#retained.length >= MAX_RETAINED) {
+      if (this.dropped++ % 1000 === 0)
+        this.#log.error({ dropped: this.dropped }, 'telemetry retry queue full; dropped');
+      return;
+    }
+    if (this.#retained.length === 0) this.#log.warn({ what: w.what }, 'telemetry store unavailable; keeping writes');
+    this.#retained.push(w);
+    if (this.#retryTimer === undefined) {
+      this.#retryTimer = setInterval(() => void this.#retry(), RETRY_MS);
+      this.#retryTimer.unref();
+    }
+  }
+
+  async #retry(): Promise<void> {
+    if (this.#retrying) return;
+    this.#retrying = true;
+    try {
+      while (this.#retained.length > 0) {
+        if (await this.#attempt(this.#retained[0]!)) return;
+        this.#retained.shift();
+      }
+      clearInterval(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#log.info('telemetry store back; kept writes stored');
+    } finally {
+      this.#retrying = false;
+    }
   }
 
   #roomCreated(room: Room): void {
