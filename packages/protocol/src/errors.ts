@@ -20,7 +20,7 @@ export const ErrorCodes = {
   INVALID_ROOM_ID: 'roomId must be an integer 1..4294967294, strRoomId 1-64 bytes',
   INVALID_SDK_APP_ID: 'SDKAppID must be a positive 32-bit integer',
   INVALID_EXPIRE: 'expire must be an integer number of seconds 0..315360000 (10 years)',
-  INVALID_PRIVILEGES: 'privileges must be an integer 0..255 (a PrivilegeBits combination)',
+  INVALID_PRIVILEGES: 'privileges must be an integer 0..511 (a PrivilegeBits combination)',
   INVALID_SECRET_KEY: 'The secret key must be a non-empty string',
   INVALID_USERBUF: 'userbuf must be at most 1024 bytes',
   // Server API (TC3-signed Cloud API requests)
@@ -92,6 +92,10 @@ export const ErrorCodes = {
   NOT_FOUND: 'No such transport, producer or consumer in this session',
   E2EE_REQUIRED: 'This room requires end-to-end encrypted media; enter with E2EE enabled',
   E2EE_KEY_MESSAGE_RATE_LIMITED: 'Too many E2EE key messages; slow down',
+  // Recording (the key-holding recorder participant)
+  RECORDING_NOT_AUTHORIZED: 'Recording needs a PrivateMapKey for this room with the Record privilege (256)',
+  RECORDING_ONLY: 'This request is only for a recording participant',
+  RECORDER_CANNOT_PUBLISH: 'A recording participant receives only; it cannot publish',
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge

@@ -63,6 +63,12 @@ export const joinRequestSchema = z
      * serves the room without asking the placement again. The UserSig is verified here all the same.
      */
     clusterTicket: z.string().min(1).max(1024).optional(),
+    /**
+     * Enters as a recording participant (the on-premises recorder): receives only, through a plain RTP transport
+     * (`openRecordingTransport`, `recordStream`), and is shown to everyone with `recording: true`. Needs a
+     * `privateMapKey` for this room with the Record privilege bit (256).
+     */
+    recording: z.boolean().default(false),
   })
   .strict()
   .refine((j) => (j.roomId === undefined) !== (j.strRoomId === undefined), {
@@ -104,6 +110,14 @@ export const requestSchemas = {
    * stream does not wait for ICE and DTLS.
    */
   connectReceiver: z.object({}).strict(),
+  /**
+   * Recording participants only: opens (once per session) a plain RTP transport on the SFU that sends to the
+   * address the recorder's first packet comes from (comedia), so the server never sends to an address a
+   * request named.
+   */
+  openRecordingTransport: z.object({}).strict(),
+  /** Recording participants only: consumes a stream onto the recording transport (VP8/Opus, no simulcast layer choice). */
+  recordStream: z.object({ producerId: id }).strict(),
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
@@ -154,6 +168,23 @@ export interface RemoteParticipant {
   role: 'anchor' | 'audience';
   /** Present when the participant encrypts end to end with managed keys. */
   e2eePublicKey?: string;
+  /** Present (true) when the participant is a recorder: everything it receives may be kept. */
+  recording?: true;
+}
+
+/** What `openRecordingTransport` answers: where the recorder sends its first packet (RTP and RTCP muxed). */
+export interface RecordingTransportAnswer {
+  transportId: string;
+  ip: string;
+  port: number;
+}
+
+/** What `recordStream` answers: the consumer and the SSRC/payload type its RTP arrives with. */
+export interface RecordStreamAnswer extends ConsumeAnswer {
+  ssrc: number;
+  payloadType: number;
+  mimeType: string;
+  clockRate: number;
 }
 
 /** An RTCIceServer as the browser takes it: TURN URLs with an ephemeral username and credential. */
@@ -215,6 +246,8 @@ export interface ResponseData {
   heartbeat: { serverTime: number };
   e2eeKeyMessage: Record<string, never>;
   connectReceiver: ConnectReceiverAnswer;
+  openRecordingTransport: RecordingTransportAnswer;
+  recordStream: RecordStreamAnswer;
 }
 
 /** Server → client notifications and their payloads. */

@@ -17,7 +17,7 @@ import {
   type RequestData,
   type RequestMethod,
 } from '@conclave/protocol';
-import { verifyPrivateMapKey, verifyUserSig } from '../auth/index.ts';
+import { PrivilegeBits, verifyPrivateMapKey, verifyUserSig } from '../auth/index.ts';
 import type { Logger } from '../logger.ts';
 import { ParticipantMedia } from '../media/participant-media.ts';
 import { RoomRouter, type MediaNetwork } from '../media/room-router.ts';
@@ -77,9 +77,12 @@ export type ConferenceEvents = {
 };
 
 function describeParticipant(p: Participant): RemoteParticipant {
-  return p.e2eePublicKey
-    ? { userId: p.userId, role: p.role, e2eePublicKey: p.e2eePublicKey }
-    : { userId: p.userId, role: p.role };
+  return {
+    userId: p.userId,
+    role: p.role,
+    ...(p.e2eePublicKey ? { e2eePublicKey: p.e2eePublicKey } : {}),
+    ...(p.recording ? { recording: true as const } : {}),
+  };
 }
 
 /** How each leave reason reaches a still-connected client as TRTC's KICKED_OUT reason (others just end). */
@@ -116,6 +119,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#quotas = new SessionQuotas(options.quotas ?? DEFAULT_QUOTAS);
     this.#streams = new StreamRequests(options.directory, (room) => this.#sessionsIn(room), {
       consumersPerSession: this.#quotas.limits.consumersPerSession,
+      network: options.network,
     });
     this.#listen(options.directory);
     this.#sweep = setInterval(() => this.#onSweep(), SWEEP_MS).unref();
@@ -202,6 +206,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     const ref = data.roomId !== undefined ? { roomId: data.roomId } : { strRoomId: data.strRoomId as string };
     const key: RoomKey = { sdkAppId: data.sdkAppId, ...ref };
     const privileges = this.#privileges(app, data.userId, key, data.privateMapKey);
+    if (data.recording) this.#requireRecordPrivilege(app, data.userId, key, data.privateMapKey);
     await this.#options.placement?.({ sdkAppId: data.sdkAppId, userId: data.userId, key, ticket: data.clusterTicket });
 
     // The app's policy decides before any room state exists; a room it creates is marked as requiring E2EE.
@@ -239,6 +244,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         os: data.os,
         clientIp: connection.clientIp,
         ...(data.e2eePublicKey ? { e2eePublicKey: data.e2eePublicKey } : {}),
+        ...(data.recording ? { recording: true } : {}),
       },
       e2ee: data.e2ee,
       requireE2ee: data.requireE2ee || app.requireE2ee === true,
@@ -435,6 +441,24 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     }).privileges;
   }
 
+  /**
+   * A recording entry must carry a PrivateMapKey for this room with the Record bit, whether or not the app uses
+   * advanced permission control: being recorded is announced to everyone, so only the app's backend (which
+   * holds the key) may make a recorder.
+   */
+  #requireRecordPrivilege(app: AppAccess, userId: string, key: RoomKey, privateMapKey: string | undefined): void {
+    if (privateMapKey === undefined) throw new ConclaveError('RECORDING_NOT_AUTHORIZED');
+    const room = 'roomId' in key ? { roomId: key.roomId } : { strRoomId: key.strRoomId };
+    const { privileges } = verifyPrivateMapKey(privateMapKey, {
+      sdkAppId: app.sdkAppId,
+      userId,
+      secretKey: app.secretKey,
+      room,
+      now: this.#now(),
+    });
+    if ((privileges & PrivilegeBits.Record) === 0) throw new ConclaveError('RECORDING_NOT_AUTHORIZED');
+  }
+
   #switchRole(session: Session, data: RequestData<'switchRole'>): { role: 'anchor' | 'audience' } {
     const privileges = this.#privileges(session.app, session.userId, session.participant.roomKey, data.privateMapKey);
     const change = this.#options.directory.switchRole(session.participant, data.role, privileges);
@@ -493,6 +517,10 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#byResumeToken.delete(session.resumeTokenHash);
     if (session.connection) this.#byConnection.delete(session.connection);
     session.media.close();
+    void session.recording?.then(
+      (r) => r.close(),
+      () => undefined,
+    );
   }
 
   #listen(directory: RoomDirectory): void {

@@ -28,6 +28,8 @@ export interface ParticipantMetadata {
   readonly clientIp?: string;
   /** The participant's E2EE public key (opaque; relayed to the others, never used here). */
   readonly e2eePublicKey?: string;
+  /** The participant is a recorder (entered with a verified Record privilege); shown to everyone. */
+  readonly recording?: boolean;
 }
 
 /** Construction input; only the room directory creates participants. */
@@ -58,6 +60,8 @@ export class Participant {
   readonly os: string | undefined;
   readonly clientIp: string | undefined;
   readonly e2eePublicKey: string | undefined;
+  /** A recording participant: receives only, and everyone sees that it records. */
+  readonly recording: boolean;
   /** @internal */
   readonly customMessages: CustomMessageLimiter;
   #role: Role;
@@ -76,6 +80,7 @@ export class Participant {
     this.os = init.metadata.os;
     this.clientIp = init.metadata.clientIp;
     this.e2eePublicKey = init.metadata.e2eePublicKey;
+    this.recording = init.metadata.recording === true;
     this.customMessages = init.customMessages;
     this.#role = init.role;
     this.#privileges = init.privileges;
