@@ -40,6 +40,11 @@ export const EVENT = {
   E2EE_PEER_KEY_CHANGED: 'e2ee-peer-key-changed',
   /** Conclave (managed mode): `e2ee.verifyPeerKey` refused a participant's key; it gets no media key. */
   E2EE_PEER_KEY_REFUSED: 'e2ee-peer-key-refused',
+  /**
+   * Conclave: a recording participant (the on-premises recorder) entered or left. `recording` is true while at
+   * least one is in the room, so an app can show a "recording" badge; `userIds` lists the recorders.
+   */
+  RECORDING_STATE_CHANGED: 'recording-state-changed',
 } as const;
 
 /** Local or remote audio/video statistics of one stream. */
@@ -163,6 +168,7 @@ export interface TRTCEventPayloads {
   [EVENT.E2EE_SECURITY_CODE_CHANGED]: { code: string; keyHolders: E2eeKeyHolder[] };
   [EVENT.E2EE_PEER_KEY_CHANGED]: E2eePeerKeyChanged;
   [EVENT.E2EE_PEER_KEY_REFUSED]: { userId: string; fingerprint: string };
+  [EVENT.RECORDING_STATE_CHANGED]: { recording: boolean; userIds: string[] };
 }
 
 /** An event name. */

@@ -168,6 +168,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.#stopping;
   }
 
+  /** Frames written and frames that did not decrypt, per recorded track. */
+  progress(): { userId: string; kind: 'audio' | 'video'; written: number; undecryptable: number }[] {
+    return [...this.#tracks.values()].map((t) => ({
+      userId: t.userId,
+      kind: t.kind,
+      written: t.written,
+      undecryptable: t.undecryptable,
+    }));
+  }
+
   get stopped(): boolean {
     return this.#stopping !== undefined;
   }
