@@ -72,7 +72,7 @@ function ffprobe(file: string) {
 }
 
 describe('Ogg Opus writer', () => {
-  it('has the check value of Ogg'"'"'s CRC-32 (poly 0x04c11db7, init 0, not reflected, no final xor)', () => {
+  it("has the check value of Ogg's CRC-32 (poly 0x04c11db7, init 0, not reflected, no final xor)", () => {
     assert.equal(oggCrc(Buffer.from('123456789')), 0x89a1897f);
   });
 
