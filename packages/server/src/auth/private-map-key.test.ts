@@ -285,7 +285,7 @@ describe('verifyPrivateMapKey', () => {
   });
 
   it('keeps only the nine defined privilege bits (TRTC eight + Record)', () => {
-    assert.equal(verify(envelope(encodePrivateMapKeyRecord({ ...record, privileges: 0x1fe02 }))).privileges, 0x102);
+    assert.equal(verify(envelope(encodePrivateMapKeyRecord({ ...record, privileges: 0x1ff02 }))).privileges, 0x102);
   });
 
   it('validates generation input', () => {
