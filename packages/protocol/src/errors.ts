@@ -96,6 +96,10 @@ export const ErrorCodes = {
   RECORDING_NOT_AUTHORIZED: 'Recording needs a PrivateMapKey for this room with the Record privilege (256)',
   RECORDING_ONLY: 'This request is only for a recording participant',
   RECORDER_CANNOT_PUBLISH: 'A recording participant receives only; it cannot publish',
+  RECORDING_NOT_CONFIGURED: 'Cloud API recording is off on this server (set recording.directory)',
+  RECORDING_CONCURRENCY_LIMIT: 'This app already runs as many recording tasks as allowed',
+  RECORDING_TASK_NOT_FOUND: 'No such recording task for this app',
+  RECORDING_START_FAILED: 'The recording task could not join the room',
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge
