@@ -93,7 +93,9 @@ function recorder(userId: string, dir: string, e2ee: { secret?: string; keepCiph
 }
 
 /** Records for about five seconds of media (waiting generously for the first frames on a loaded machine). */
-async function recordFiveSeconds(r: Recorder): Promise<{ files: StoredFile[]; warnings: string[] }> {
+async function recordFiveSeconds(
+  r: Recorder,
+): Promise<{ files: StoredFile[]; warnings: string[]; cpuMsPerSecond: number }> {
   const warnings: string[] = [];
   r.on('warning', (code) => warnings.push(code));
   await r.start();
@@ -109,9 +111,14 @@ async function recordFiveSeconds(r: Recorder): Promise<{ files: StoredFile[]; wa
       break;
     await sleep(200);
   }
+  // CPU of this Node process (recorder + the test server's JavaScript; not mediasoup's worker, not Chromium).
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = Date.now();
   await sleep(5000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / ((Date.now() - wallBefore) / 1000);
   const files = await r.stop();
-  return { files, warnings };
+  return { files, warnings, cpuMsPerSecond };
 }
 
 function ffprobe(file: string): { codec_type: string; codec_name: string; nb_read_frames?: string }[] {
@@ -181,7 +188,7 @@ function storedNames(dir: string): string[] {
 test('the recorder with the room secret writes a WebM with the picture and audio; apps see it recording', async () => {
   const dir = path.join(outRoot, 'keyed');
   const r = recorder('recorder_1', dir, { secret: SECRET });
-  const { files, warnings } = await recordFiveSeconds(r);
+  const { files, warnings, cpuMsPerSecond } = await recordFiveSeconds(r);
   const badge = await page.waitForEvent('recording-state-changed', (p) => p['recording'] === true);
   assert.deepEqual(badge.payload?.['userIds'], ['recorder_1']);
   await page.waitForEvent('recording-state-changed', (p) => p['recording'] === false);
@@ -202,7 +209,8 @@ test('the recorder with the room secret writes a WebM with the picture and audio
   const pictures = frames.filter(showsCheckerboard).length;
   console.log(
     `# keyed recording: ${file.Size} bytes, ${video?.nb_read_frames} video frames (${pictures} show the ` +
-      `checkerboard), ${audio?.nb_read_frames} audio frames`,
+      `checkerboard), ${audio?.nb_read_frames} audio frames; test process CPU while recording ` +
+      `${cpuMsPerSecond.toFixed(0)} ms/s (recorder of one 320x240 VP8 + Opus user, plus the server's JS)`,
   );
   assert.ok(pictures > 10, 'the recorded video shows the published picture');
 });

@@ -110,7 +110,6 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   #lastMediaAt = Date.now();
   #mediaSeen = false;
   #stopping: Promise<StoredFile[]> | undefined;
-  #startedAt = 0;
 
   constructor(options: RecorderOptions) {
     super();
@@ -124,7 +123,6 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   /** Joins the room and starts recording every stream it wants; resolves once joined. */
   async start(): Promise<void> {
     const o = this.#o;
-    this.#startedAt = Date.now();
     if (o.e2ee) {
       this.#decryptor = await sharedSecretDecryptor({
         secret: o.e2ee.secret,
