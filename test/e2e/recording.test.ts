@@ -69,7 +69,12 @@ after(async () => {
   if (outRoot) fs.rmSync(outRoot, { recursive: true, force: true });
 });
 
-function recorder(userId: string, dir: string, e2ee: { secret?: string; keepCiphertext?: boolean }): Recorder {
+function recorder(
+  userId: string,
+  dir: string,
+  e2ee: { secret?: string; keepCiphertext?: boolean },
+  maxFileMs?: number,
+): Recorder {
   const t = e2e.test;
   return new Recorder({
     serverUrl: t.server.url,
@@ -89,6 +94,7 @@ function recorder(userId: string, dir: string, e2ee: { secret?: string; keepCiph
     ...(e2ee.secret ? { e2ee: { mode: 'shared' as const, secret: e2ee.secret } } : {}),
     ...(e2ee.keepCiphertext ? { keepCiphertext: true } : {}),
     recordParams: { MaxIdleTime: 60 },
+    ...(maxFileMs ? { limits: { maxFileMs } } : {}),
   });
 }
 
@@ -228,4 +234,17 @@ test('without the secret the recording holds only ciphertext: no picture; a wron
   assert.ok(result.warnings.includes('E2EE_DECRYPTION_FAILED'), `warnings: ${result.warnings.join(', ')}`);
   assert.equal(result.files.length, 0);
   assert.deepEqual(storedNames(wrong), [], 'no file and no work folder left');
+});
+
+test('MaxMediaFileDuration: a long recording is split into files that each decode from a keyframe', async () => {
+  const dir = path.join(outRoot, 'segments');
+  const { files } = await recordFiveSeconds(recorder('recorder_4', dir, { secret: SECRET }, 2000));
+  // The last file may be cut before its first keyframe arrived (then it holds audio only).
+  const withVideo = files.filter((f) => f.TrackType !== 'audio');
+  assert.ok(withVideo.length >= 2, `${files.length} files, ${withVideo.length} with video`);
+  for (const file of withVideo) {
+    const pictures = decodeThumbnails(path.join(dir, file.FileName)).filter(showsCheckerboard).length;
+    assert.ok(pictures > 0, `${file.FileName} shows the picture`);
+  }
+  assert.deepEqual(storedNames(dir), files.map((f) => f.FileName).sort());
 });
