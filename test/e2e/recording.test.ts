@@ -157,6 +157,8 @@ function decodeThumbnails(file: string): Buffer[] {
       file,
       '-map',
       '0:v:0',
+      '-fps_mode',
+      'passthrough', // one thumbnail per stored frame, no duplicates to a constant rate
       '-vf',
       `scale=${THUMBNAIL.width}:${THUMBNAIL.height}:flags=area,format=gray`,
       '-f',
