@@ -100,6 +100,8 @@ export const ErrorCodes = {
   RECORDING_CONCURRENCY_LIMIT: 'This app already runs as many recording tasks as allowed',
   RECORDING_TASK_NOT_FOUND: 'No such recording task for this app',
   RECORDING_START_FAILED: 'The recording task could not join the room',
+  RECORDING_FOREIGN_SOURCE:
+    "The recording transport's first packet came from another address than the recorder's; the transport was closed",
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge

@@ -4,6 +4,7 @@
  * RTP transport and record streams.
  */
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { generatePrivateMapKey, PrivilegeBits } from '../auth/index.ts';
 import { SignalTestClient } from '../testing/signal-test-client.ts';
@@ -114,5 +115,25 @@ describe('recording participant', () => {
     assert.equal(missing.ok, false);
 
     for (const c of [anchor.client, bob.client, rec.client]) c.close();
+  });
+
+  it('closes the recording transport when its first packet comes from another address than the recorder', async () => {
+    const room = 804;
+    const anchor = await joinRoom(t, 'dave', { roomId: room });
+    const producerId = await publish(anchor.client, anchor.answer.sendTransport.id, 'audio', 3333);
+    const rec = await joinAsRecorder('rec2', room, pmk('rec2', room, PrivilegeBits.All | PrivilegeBits.Record));
+    assert.equal(rec.answer.ok, true);
+    const transport = (await rec.client.request('openRecordingTransport', {})).data as { ip: string; port: number };
+    // The recorder's signaling comes from 127.0.0.1; an intruder on 127.0.0.2 sends the first packet.
+    const intruder = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.2', () => resolve()));
+    const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 1]);
+    intruder.send(rr, transport.port, transport.ip);
+    const error = (await rec.client.next('error')) as { code: string };
+    assert.equal(error.code, 'RECORDING_FOREIGN_SOURCE');
+    intruder.close();
+    const recorded = await rec.client.request('recordStream', { producerId });
+    assert.equal(recorded.error?.code, 'RECORDING_FOREIGN_SOURCE', 'the closed transport records nothing');
+    for (const c of [anchor.client, rec.client]) c.close();
   });
 });

@@ -4,7 +4,7 @@
  * directory's events (see conference.ts).
  */
 import type { types } from 'mediasoup';
-import { ConclaveError, type RemoteStream, type RequestData, type RequestMethod } from '@conclave/protocol';
+import { ConclaveError, ErrorCodes, type RemoteStream, type RequestData, type RequestMethod } from '@conclave/protocol';
 import { RecordingTransport } from '../media/recording-transport.ts';
 import type { MediaNetwork } from '../media/room-router.ts';
 import type { PublishedStream, Room, RoomDirectory } from '../rooms/index.ts';
@@ -209,10 +209,15 @@ export class StreamRequests {
   #recordingTransport(session: Session): Promise<RecordingTransport> {
     if (!session.participant.recording) throw new ConclaveError('RECORDING_ONLY');
     if (!session.recording) {
-      const opening = RecordingTransport.open(session.router, this.#limits.network, {
-        sessionId: session.id,
-        userId: session.userId,
-      });
+      const recorderIp = session.connection?.clientIp ?? '';
+      const opening = RecordingTransport.open(
+        session.router,
+        this.#limits.network,
+        { sessionId: session.id, userId: session.userId },
+        recorderIp,
+        () =>
+          session.notify('error', { code: 'RECORDING_FOREIGN_SOURCE', message: ErrorCodes.RECORDING_FOREIGN_SOURCE }),
+      );
       session.recording = opening;
       opening.then(
         (t) => {
@@ -231,6 +236,7 @@ export class StreamRequests {
     const published = this.#producers.get(stream.id);
     if (!published) throw new ConclaveError('NOT_FOUND', 'the stream has ended');
     const transport = await this.#recordingTransport(session);
+    if (transport.transport.closed) throw new ConclaveError('RECORDING_FOREIGN_SOURCE');
     const consumer = await transport.record(published.producer);
     const codec = consumer.rtpParameters.codecs[0];
     const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;

@@ -4,6 +4,10 @@
  * names an address the server would send media to (no reflection). Consumers on it carry VP8 and Opus only,
  * with NACK/PLI feedback so the recorder can ask for keyframes over RTCP. Media here is plain RTP (no SRTP): in
  * an E2EE room every frame is SFrame ciphertext; in a plain room, keep recorder and SFU on a trusted network.
+ *
+ * Comedia alone would let whoever reaches the port first become the destination. So the learned address must be
+ * the recorder's own: the IP its signaling connection comes from (TCP, not spoofable). Any other first packet
+ * closes the transport, and the recorder fails instead of someone else receiving the room.
  */
 import type { types } from 'mediasoup';
 import { ConclaveError } from '@conclave/protocol';
@@ -27,7 +31,14 @@ export class RecordingTransport {
     this.#capabilities = capabilities;
   }
 
-  static async open(room: RoomRouter, network: MediaNetwork, appData: Record<string, unknown>) {
+  /** `recorderIp`: the recorder's signaling address; the transport closes if its first packet comes from elsewhere. */
+  static async open(
+    room: RoomRouter,
+    network: MediaNetwork,
+    appData: Record<string, unknown>,
+    recorderIp: string,
+    onForeignSource: (remoteIp: string) => void,
+  ) {
     const transport = await room.router.createPlainTransport({
       listenInfo: {
         protocol: 'udp',
@@ -37,6 +48,12 @@ export class RecordingTransport {
       rtcpMux: true,
       comedia: true,
       appData: { ...appData, purpose: 'recording' },
+    });
+    transport.once('tuple', (tuple) => {
+      if (plainIp(tuple.remoteIp ?? '') !== plainIp(recorderIp)) {
+        transport.close();
+        onForeignSource(tuple.remoteIp ?? '');
+      }
     });
     return new RecordingTransport(room, transport, recorderCapabilities(room.rtpCapabilities));
   }
@@ -82,4 +99,9 @@ function recorderCapabilities(router: types.RtpCapabilities): types.RtpCapabilit
       rtcpFeedback: c.kind === 'video' ? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] : [],
     }));
   return { codecs, headerExtensions: [] };
+}
+
+/** An IPv4 address written as IPv4-mapped IPv6 (`::ffff:1.2.3.4`) compares as the IPv4 address. */
+function plainIp(ip: string): string {
+  return ip.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 }
