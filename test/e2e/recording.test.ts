@@ -226,9 +226,34 @@ test('the recorder with the room secret writes a WebM with the picture and audio
 test('without the secret the recording holds only ciphertext: no picture; a wrong secret writes nothing', async () => {
   const raw = path.join(outRoot, 'ciphertext');
   const { files } = await recordFiveSeconds(recorder('recorder_2', raw, { keepCiphertext: true }));
+  // Ciphertext did arrive and was stored: the file has a VP8 track with packets in it.
+  assert.equal(files.length, 1);
+  const packets = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_packets',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,nb_read_packets',
+      '-of',
+      'json',
+      path.join(raw, files[0]!.FileName),
+    ],
+    { encoding: 'utf8' },
+  );
+  const stream = (JSON.parse(packets.stdout) as { streams: { codec_name: string; nb_read_packets: string }[] })
+    .streams[0];
+  assert.equal(stream?.codec_name, 'vp8');
+  assert.ok(Number(stream?.nb_read_packets) > 20, `${stream?.nb_read_packets} encrypted frames stored`);
   const frames = files.flatMap((f) => decodeThumbnails(path.join(raw, f.FileName)));
   const pictures = frames.filter(showsCheckerboard).length;
-  console.log(`# ciphertext recording: ${files.length} file(s), ${frames.length} frames decoded, ${pictures} pictures`);
+  console.log(
+    `# ciphertext recording: ${stream?.nb_read_packets} encrypted VP8 frames stored, ${frames.length} decoded, ` +
+      `${pictures} pictures`,
+  );
   assert.equal(pictures, 0, 'what the server forwarded shows no picture');
 
   const wrong = path.join(outRoot, 'wrong');
