@@ -50,6 +50,11 @@ export const EVENT = {
   DEVICE_CLOSED_BY_HOST: 'device-closed-by-host',
   /** Conclave: an in-room text message (`sendTextMessage`). */
   TEXT_MESSAGE: 'text-message',
+  /**
+   * Conclave: a recording participant (the on-premises recorder) entered or left. `recording` is true while at
+   * least one is in the room, so an app can show a "recording" badge; `userIds` lists the recorders.
+   */
+  RECORDING_STATE_CHANGED: 'recording-state-changed',
 } as const;
 
 /** Local or remote audio/video statistics of one stream. */
@@ -207,6 +212,7 @@ export interface TRTCEventPayloads {
   [EVENT.DEVICE_CLOSED_BY_HOST]: { device: ControlledDevice; userId: string };
   /** `time`: server time (Unix ms) when it was relayed. */
   [EVENT.TEXT_MESSAGE]: { userId: string; userName?: string; text: string; time: number };
+  [EVENT.RECORDING_STATE_CHANGED]: { recording: boolean; userIds: string[] };
 }
 
 /** An event name. */

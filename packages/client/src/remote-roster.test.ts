@@ -77,3 +77,14 @@ test('in a live room only anchors are announced', () => {
   roster.handleRoleChanged({ userId: 'viewer', role: 'anchor' });
   assert.deepEqual(events.splice(0), ['enter viewer']);
 });
+
+test('a recording participant entering and leaving changes the recording state once each', () => {
+  const roster = new RemoteRoster('me', 'rtc');
+  const changes: string[][] = [];
+  roster.on('recordingChanged', (ids) => changes.push(ids));
+  roster.handleSnapshot([{ userId: 'a', role: 'anchor' }], []);
+  roster.handleParticipantJoined({ userId: 'rec', role: 'anchor', recording: true });
+  roster.handleParticipantJoined({ userId: 'b', role: 'anchor' });
+  roster.handleParticipantLeft('rec');
+  assert.deepEqual(changes, [['rec'], []]);
+});

@@ -17,6 +17,8 @@ export type RemoteRosterEvents = {
   userExit: [userId: string];
   /** Any stream appeared, vanished, paused or resumed: subscriptions should be reconciled. */
   streamsChanged: [];
+  /** The set of recording participants changed (`userIds` empty: nobody records any more). */
+  recordingChanged: [userIds: string[]];
 };
 
 type Slot = `${string}|${'audio' | 'video'}|${TRTCStreamType}`;
@@ -118,7 +120,16 @@ export class RemoteRoster extends Emitter<RemoteRosterEvents> {
     return slots;
   }
 
+  /** The recording participants present, sorted. */
+  get recorders(): string[] {
+    return [...this.#participants.values()]
+      .filter((p) => p.recording === true)
+      .map((p) => p.userId)
+      .sort();
+  }
+
   #apply(mutate: () => void): void {
+    const recordersBefore = this.recorders.join(',');
     const usersBefore = this.#visibleUsers();
     const slotsBefore = this.#availableSlots();
     const streamsBefore = new Map([...this.#streams].map(([id, s]) => [id, s.paused]));
@@ -133,6 +144,8 @@ export class RemoteRoster extends Emitter<RemoteRosterEvents> {
       streamsBefore.size !== this.#streams.size ||
       [...this.#streams].some(([id, s]) => streamsBefore.get(id) !== s.paused);
     if (changed) this.emit('streamsChanged');
+    const recorders = this.recorders;
+    if (recorders.join(',') !== recordersBefore) this.emit('recordingChanged', recorders);
   }
 
   #emitSlot(slot: Slot, available: boolean): void {

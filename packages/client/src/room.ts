@@ -319,6 +319,9 @@ export class Room {
       this.#emit(EVENT.REMOTE_VIDEO_UNAVAILABLE, { userId, streamType }),
     );
     r.on('streamsChanged', () => void this.remote.reconcile());
+    r.on('recordingChanged', (userIds) =>
+      this.#emit(EVENT.RECORDING_STATE_CHANGED, { recording: userIds.length > 0, userIds }),
+    );
   }
 
   /**

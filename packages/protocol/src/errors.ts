@@ -20,7 +20,7 @@ export const ErrorCodes = {
   INVALID_ROOM_ID: 'roomId must be an integer 1..4294967294, strRoomId 1-64 bytes',
   INVALID_SDK_APP_ID: 'SDKAppID must be a positive 32-bit integer',
   INVALID_EXPIRE: 'expire must be an integer number of seconds 0..315360000 (10 years)',
-  INVALID_PRIVILEGES: 'privileges must be an integer 0..255 (a PrivilegeBits combination)',
+  INVALID_PRIVILEGES: 'privileges must be an integer 0..511 (a PrivilegeBits combination)',
   INVALID_SECRET_KEY: 'The secret key must be a non-empty string',
   INVALID_USERBUF: 'userbuf must be at most 1024 bytes',
   // Server API (TC3-signed Cloud API requests)
@@ -113,6 +113,16 @@ export const ErrorCodes = {
   DEVICE_REQUEST_NOT_FOUND: 'No such pending device request for this participant',
   CONTROL_RATE_LIMITED: 'Too many conference-control requests; slow down',
   CHAT_RATE_LIMITED: 'Chat messages are limited to a few per second; slow down',
+  // Recording (the key-holding recorder participant)
+  RECORDING_NOT_AUTHORIZED: 'Recording needs a PrivateMapKey for this room with the Record privilege (256)',
+  RECORDING_ONLY: 'This request is only for a recording participant',
+  RECORDER_CANNOT_PUBLISH: 'A recording participant receives only; it cannot publish',
+  RECORDING_NOT_CONFIGURED: 'Cloud API recording is off on this server (set recording.directory)',
+  RECORDING_CONCURRENCY_LIMIT: 'This app already runs as many recording tasks as allowed',
+  RECORDING_TASK_NOT_FOUND: 'No such recording task for this app',
+  RECORDING_START_FAILED: 'The recording task could not join the room',
+  RECORDING_FOREIGN_SOURCE:
+    "The recording transport's first packet came from another address than the recorder's; the transport was closed",
   // Media plane (signaling-level)
   MEDIA_CANNOT_CONSUME: 'This device cannot receive the stream with its codecs',
   // HTTP edge

@@ -151,6 +151,12 @@ export const joinRequestSchema = z
     userName: userNameSchema.optional(),
     /** The room's password, when its owner set one (conference control). */
     roomPassword: roomPasswordSchema.optional(),
+    /**
+     * Enters as a recording participant (the on-premises recorder): receives only, through a plain RTP transport
+     * (`openRecordingTransport`, `recordStream`), and is shown to everyone with `recording: true`. Needs a
+     * `privateMapKey` for this room with the Record privilege bit (256).
+     */
+    recording: z.boolean().default(false),
   })
   .strict()
   .refine((j) => (j.roomId === undefined) !== (j.strRoomId === undefined), {
@@ -196,6 +202,14 @@ export const requestSchemas = {
   roomControl: roomControlSchema,
   /** In-room text chat: relayed to the others, rate-limited, never stored. */
   chatMessage: z.object({ text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS) }).strict(),
+  /**
+   * Recording participants only: opens (once per session) a plain RTP transport on the SFU that sends to the
+   * address the recorder's first packet comes from (comedia), so the server never sends to an address a
+   * request named.
+   */
+  openRecordingTransport: z.object({}).strict(),
+  /** Recording participants only: consumes a stream onto the recording transport (VP8/Opus, no simulcast layer choice). */
+  recordStream: z.object({ producerId: id }).strict(),
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
@@ -248,6 +262,23 @@ export interface RemoteParticipant {
   userName?: string;
   /** Present when the participant encrypts end to end with managed keys. */
   e2eePublicKey?: string;
+  /** Present (true) when the participant is a recorder: everything it receives may be kept. */
+  recording?: true;
+}
+
+/** What `openRecordingTransport` answers: where the recorder sends its first packet (RTP and RTCP muxed). */
+export interface RecordingTransportAnswer {
+  transportId: string;
+  ip: string;
+  port: number;
+}
+
+/** What `recordStream` answers: the consumer and the SSRC/payload type its RTP arrives with. */
+export interface RecordStreamAnswer extends ConsumeAnswer {
+  ssrc: number;
+  payloadType: number;
+  mimeType: string;
+  clockRate: number;
 }
 
 /** An RTCIceServer as the browser takes it: TURN URLs with an ephemeral username and credential. */
@@ -337,6 +368,8 @@ export interface ResponseData {
   connectReceiver: ConnectReceiverAnswer;
   roomControl: { requestId?: string };
   chatMessage: Record<string, never>;
+  openRecordingTransport: RecordingTransportAnswer;
+  recordStream: RecordStreamAnswer;
 }
 
 /** Server → client notifications and their payloads. */

@@ -77,6 +77,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    recording: z
+      .object({
+        /**
+         * Where Cloud API recording tasks (CreateCloudRecording) write their files: the customer's storage
+         * mounted on this host. Unset: those actions are refused. E2EE rooms need the on-premises recorder.
+         */
+        directory: nonEmpty.optional(),
+        /** TRTC's RestrictedConcurrency: recording tasks one app may run at once. */
+        maxConcurrentPerApp: z.number().int().min(1).max(100).default(10),
+      })
+      .strict()
+      .prefault({}),
     turn: z
       .object({
         /** Give clients TURN servers with ephemeral credentials in the join answer. */
@@ -358,6 +370,7 @@ const ENV: Record<string, [path: string, parse: (v: string) => unknown]> = {
   CONCLAVE_MEDIA_ANNOUNCED_ADDRESS: ['media.announcedAddress', String],
   CONCLAVE_RTC_MIN_PORT: ['media.rtcMinPort', parseNumber],
   CONCLAVE_RTC_MAX_PORT: ['media.rtcMaxPort', parseNumber],
+  CONCLAVE_RECORDING_DIR: ['recording.directory', String],
   CONCLAVE_TURN_ENABLED: ['turn.enabled', parseBool],
   CONCLAVE_TURN_URLS: ['turn.urls', parseList],
   CONCLAVE_TURN_SECRET: ['turn.secret', String],

@@ -18,6 +18,7 @@ import { clientAddress } from './api/client-address.ts';
 import { cachedCredentialLookup } from './api/cloud-api/credential-cache.ts';
 import { describeActions } from './api/cloud-api/describe-actions.ts';
 import { registerCloudApi } from './api/cloud-api/endpoint.ts';
+import { recordingActions } from './api/cloud-api/recording-actions.ts';
 import { roomActions } from './api/cloud-api/room-actions.ts';
 import { registerDemo } from './api/demo.ts';
 import { registerDevUserSig } from './api/dev-usersig.ts';
@@ -31,6 +32,7 @@ import { registerConsoleAssets } from './api/console-assets.ts';
 import { registerSecurityTxt } from './api/security-txt.ts';
 import { devCertificateFiles, resolveTransport, type Transport } from './api/tls.ts';
 import { parseMasterKey } from './apps/envelope.ts';
+import { RecordingTasks } from './recording/recording-tasks.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
@@ -338,8 +340,17 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     requireCallData: callData.requireCallData,
   });
   await app.register(inboxRoutes, { reports, audit, requirePermission });
+  const appAccess = registryAppAccess(stores.apps);
+  const recordings = new RecordingTasks({
+    directory: config.recording.directory,
+    maxConcurrentPerApp: config.recording.maxConcurrentPerApp,
+    serverUrl: () => url,
+    appSecret: async (sdkAppId) => (await appAccess.access(sdkAppId)).secretKey,
+    insecureTls: config.dev,
+    log: log.child({ subsystem: 'recording' }),
+  });
   registerCloudApi(app, {
-    actions: [...roomActions(roomManagement), ...describeActions(stores)],
+    actions: [...roomActions(roomManagement), ...describeActions(stores), ...recordingActions(recordings)],
     credentials: cachedCredentialLookup(stores.apps.apiCredentials),
     requestsPerSecondPerApp: config.api.requestsPerSecondPerApp,
     replayCapacityPerApp: config.api.replayCapacityPerApp,
@@ -360,6 +371,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     await callbacks.close();
     stopRetention();
     clearInterval(sessionPruner);
+    await recordings.close();
     await app.close();
     workers.close();
     await turn?.close();

@@ -92,7 +92,7 @@ describe('conclave usersig', () => {
     rejects([...BASE, '--room', '0'], 'INVALID_ROOM_ID');
     rejects([...BASE, '--room', '12.5'], 'INVALID_ROOM_ID');
     rejects([...BASE, '--str-room', 'a/b'], 'INVALID_ROOM_ID');
-    rejects([...BASE, '--room', '1', '--privileges', '256'], 'INVALID_PRIVILEGES');
+    rejects([...BASE, '--room', '1', '--privileges', '512'], 'INVALID_PRIVILEGES');
     rejects([...BASE, '--room', '1', '--privileges', 'all'], 'INVALID_PRIVILEGES');
   });
 });

@@ -7,7 +7,7 @@ import { type RoomRef, PrivilegeBits, generatePrivateMapKey, generateUserSig } f
 /** Usage line of the command. */
 export const USERSIG_USAGE = `conclave usersig --app <id> --key <secret> --user <id> [--expire s] [--room n | --str-room s] [--privileges bits]
   --expire      lifetime in seconds (default 86400 for a UserSig, 300 for a PrivateMapKey)
-  --privileges  PrivateMapKey privilege bits 0..255 (default 255, all)`;
+  --privileges  PrivateMapKey privilege bits 0..511 (default 255, TRTC's all; 256 = Conclave's Record)`;
 
 const DEFAULT_USERSIG_EXPIRE = 86_400;
 // Tencent recommends short-lived PrivateMapKeys (300 s); they are minted per entry.

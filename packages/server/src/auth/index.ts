@@ -30,6 +30,7 @@ export {
   type VerifiedPrivateMapKey,
   type VerifyPrivateMapKeyOptions,
   PrivilegeBits,
+  KNOWN_PRIVILEGE_BITS,
   decodePrivateMapKeyRecord,
   encodePrivateMapKeyRecord,
   generatePrivateMapKey,

@@ -94,6 +94,7 @@ describe('PrivilegeBits', () => {
       SendSubStream: 64,
       ReceiveSubStream: 128,
       All: 255,
+      Record: 256,
     });
   });
 });
@@ -283,12 +284,12 @@ describe('verifyPrivateMapKey', () => {
     rejects(() => verify(envelope(new Uint8Array(0))), 'PRIVATE_MAP_KEY_MALFORMED');
   });
 
-  it('keeps only the eight defined privilege bits', () => {
-    assert.equal(verify(envelope(encodePrivateMapKeyRecord({ ...record, privileges: 0x1ff02 }))).privileges, 2);
+  it('keeps only the nine defined privilege bits (TRTC eight + Record)', () => {
+    assert.equal(verify(envelope(encodePrivateMapKeyRecord({ ...record, privileges: 0x1ff02 }))).privileges, 0x102);
   });
 
   it('validates generation input', () => {
-    rejects(() => generate({ roomId: 1234 }, 256), 'INVALID_PRIVILEGES');
+    rejects(() => generate({ roomId: 1234 }, 512), 'INVALID_PRIVILEGES');
     rejects(() => generate({ roomId: 1234 }, 1.5), 'INVALID_PRIVILEGES');
     rejects(() => generate({ roomId: 0 }), 'INVALID_ROOM_ID');
     rejects(() => generate({ strRoomId: 'a/b' }), 'INVALID_ROOM_ID');

@@ -19,8 +19,17 @@ export const PrivilegeBits = {
   ReceiveVideo: 32,
   SendSubStream: 64,
   ReceiveSubStream: 128,
+  /** TRTC's eight bits together. */
   All: 255,
+  /**
+   * Conclave's extension above TRTC's eight bits: the holder may enter as a recording participant (`join`
+   * with `recording: true`), shown to everyone as recording. TRTC never sets it; a TRTC key stays valid.
+   */
+  Record: 256,
 } as const;
+
+/** Every bit that has a meaning here (TRTC's eight and {@link PrivilegeBits.Record}). */
+export const KNOWN_PRIVILEGE_BITS = 511;
 
 /** One of {@link PrivilegeBits}' values. */
 export type PrivilegeBit = (typeof PrivilegeBits)[keyof typeof PrivilegeBits];
@@ -32,7 +41,7 @@ export interface PrivateMapKeyRecord {
   room: RoomRef;
   /** Absolute expiry, seconds since the epoch (u32). */
   expiresAtSeconds: number;
-  /** Privilege bit map (u32 on the wire; only the low 8 bits have a meaning). */
+  /** Privilege bit map (u32 on the wire; only the low 9 bits have a meaning). */
   privileges: number;
   /** Tencent always writes 0; kept as read, never interpreted. */
   accountType: number;
@@ -46,7 +55,7 @@ export interface GeneratePrivateMapKeyOptions {
   /** Lifetime in seconds, both of the token and of the privileges (Tencent suggests 300). */
   expireSeconds: number;
   room: RoomRef;
-  /** A combination of {@link PrivilegeBits}, 0..255. */
+  /** A combination of {@link PrivilegeBits}, 0..511. */
   privileges: number;
   /** ms since the epoch; defaults to `Date.now()`. */
   now?: number;
@@ -65,7 +74,7 @@ export interface VerifyPrivateMapKeyOptions {
 
 /** What a valid PrivateMapKey grants. */
 export interface VerifiedPrivateMapKey {
-  /** The granted bits, limited to {@link PrivilegeBits.All}. */
+  /** The granted bits, limited to {@link KNOWN_PRIVILEGE_BITS}. */
   privileges: number;
   /** The earlier of the token's and the record's expiry, ms since the epoch. */
   expiresAt: number;
@@ -145,7 +154,7 @@ export function generatePrivateMapKey(options: GeneratePrivateMapKeyOptions): st
   const { sdkAppId, userId, secretKey, room, privileges } = options;
   const now = options.now ?? Date.now();
   const expireSeconds = validateExpireSeconds(options.expireSeconds);
-  if (!Number.isInteger(privileges) || privileges < 0 || privileges > PrivilegeBits.All) {
+  if (!Number.isInteger(privileges) || privileges < 0 || privileges > KNOWN_PRIVILEGE_BITS) {
     throw new ConclaveError('INVALID_PRIVILEGES');
   }
   const expiresAtSeconds = Math.floor(now / 1000) + expireSeconds;
@@ -189,7 +198,7 @@ export function verifyPrivateMapKey(token: string, options: VerifyPrivateMapKeyO
     });
   }
   return {
-    privileges: record.privileges & PrivilegeBits.All,
+    privileges: record.privileges & KNOWN_PRIVILEGE_BITS,
     expiresAt: Math.min(envelope.expiresAt, record.expiresAtSeconds * 1000),
     room: record.room,
   };

@@ -18,7 +18,7 @@ import {
   type RequestMethod,
 } from '@conclave/protocol';
 import type { AuditSink } from '../audit/audit-entry.ts';
-import { verifyPrivateMapKey, verifyUserSig } from '../auth/index.ts';
+import { PrivilegeBits, verifyPrivateMapKey, verifyUserSig } from '../auth/index.ts';
 import type { Logger } from '../logger.ts';
 import { ParticipantMedia } from '../media/participant-media.ts';
 import { RoomRouter, type MediaNetwork } from '../media/room-router.ts';
@@ -86,6 +86,7 @@ function describeParticipant(p: Participant): RemoteParticipant {
     role: p.role,
     ...(p.userName !== undefined ? { userName: p.userName } : {}),
     ...(p.e2eePublicKey ? { e2eePublicKey: p.e2eePublicKey } : {}),
+    ...(p.recording ? { recording: true as const } : {}),
   };
 }
 
@@ -128,6 +129,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#joinRates = new JoinRates(quotas, this.#now);
     this.#streams = new StreamRequests(options.directory, (room) => this.#sessionsIn(room), {
       consumersPerSession: this.#quotas.limits.consumersPerSession,
+      network: options.network,
     });
     this.#control = new RoomControlService({
       directory: options.directory,
@@ -225,6 +227,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     const ref = data.roomId !== undefined ? { roomId: data.roomId } : { strRoomId: data.strRoomId as string };
     const key: RoomKey = { sdkAppId: data.sdkAppId, ...ref };
     const privileges = this.#privileges(app, data.userId, key, data.privateMapKey);
+    if (data.recording) this.#requireRecordPrivilege(app, data.userId, key, data.privateMapKey);
     await this.#options.placement?.({ sdkAppId: data.sdkAppId, userId: data.userId, key, ticket: data.clusterTicket });
 
     // The app's policy decides before any room state exists; a room it creates is marked as requiring E2EE.
@@ -265,6 +268,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
         clientIp: connection.clientIp,
         ...(data.e2eePublicKey ? { e2eePublicKey: data.e2eePublicKey } : {}),
         ...(data.userName !== undefined ? { userName: data.userName } : {}),
+        ...(data.recording ? { recording: true } : {}),
       },
       e2ee: data.e2ee,
       requireE2ee: data.requireE2ee || app.requireE2ee === true,
@@ -463,6 +467,24 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     }).privileges;
   }
 
+  /**
+   * A recording entry must carry a PrivateMapKey for this room with the Record bit, whether or not the app uses
+   * advanced permission control: being recorded is announced to everyone, so only the app's backend (which
+   * holds the key) may make a recorder.
+   */
+  #requireRecordPrivilege(app: AppAccess, userId: string, key: RoomKey, privateMapKey: string | undefined): void {
+    if (privateMapKey === undefined) throw new ConclaveError('RECORDING_NOT_AUTHORIZED');
+    const room = 'roomId' in key ? { roomId: key.roomId } : { strRoomId: key.strRoomId };
+    const { privileges } = verifyPrivateMapKey(privateMapKey, {
+      sdkAppId: app.sdkAppId,
+      userId,
+      secretKey: app.secretKey,
+      room,
+      now: this.#now(),
+    });
+    if ((privileges & PrivilegeBits.Record) === 0) throw new ConclaveError('RECORDING_NOT_AUTHORIZED');
+  }
+
   #switchRole(session: Session, data: RequestData<'switchRole'>): { role: 'anchor' | 'audience' } {
     const privileges = this.#privileges(session.app, session.userId, session.participant.roomKey, data.privateMapKey);
     const change = this.#options.directory.switchRole(session.participant, data.role, privileges);
@@ -521,6 +543,10 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
     this.#byResumeToken.delete(session.resumeTokenHash);
     if (session.connection) this.#byConnection.delete(session.connection);
     session.media.close();
+    void session.recording?.then(
+      (r) => r.close(),
+      () => undefined,
+    );
   }
 
   #listen(directory: RoomDirectory): void {

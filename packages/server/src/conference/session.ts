@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import type { NotificationData, NotificationName } from '@conclave/protocol';
 import type { ParticipantMedia } from '../media/participant-media.ts';
+import type { RecordingTransport } from '../media/recording-transport.ts';
 import type { RoomRouter } from '../media/room-router.ts';
 import { TokenBucket, type Participant } from '../rooms/index.ts';
 import type { SignalConnection } from '../signaling/connection.ts';
@@ -24,6 +25,8 @@ export class Session {
   /** Unix ms when the UserSig that admitted this session expires. */
   readonly expiresAt: number;
   connection: SignalConnection | undefined;
+  /** A recording participant's plain RTP transport, once opened (closed with the session). */
+  recording: Promise<RecordingTransport> | undefined;
   /** Set once the session is over, so late events and requests are ignored. */
   ended = false;
   /** Rate of relayed E2EE key messages: a full rekey of a large room is a burst, anything more is abuse. */

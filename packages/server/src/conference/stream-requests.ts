@@ -4,7 +4,9 @@
  * directory's events (see conference.ts).
  */
 import type { types } from 'mediasoup';
-import { ConclaveError, type RemoteStream, type RequestData, type RequestMethod } from '@conclave/protocol';
+import { ConclaveError, ErrorCodes, type RemoteStream, type RequestData, type RequestMethod } from '@conclave/protocol';
+import { RecordingTransport } from '../media/recording-transport.ts';
+import type { MediaNetwork } from '../media/room-router.ts';
 import type { PublishedStream, Room, RoomDirectory } from '../rooms/index.ts';
 import type { Session } from './session.ts';
 
@@ -23,12 +25,12 @@ export class StreamRequests {
   readonly #sessionsIn: (room: Room) => Session[];
   /** Every producer of this node by id, so a consume request finds its source. */
   readonly #producers = new Map<string, Published>();
-  readonly #limits: { consumersPerSession: number };
+  readonly #limits: { consumersPerSession: number; network: MediaNetwork };
 
   constructor(
     directory: RoomDirectory,
     sessionsIn: (room: Room) => Session[],
-    limits: { consumersPerSession: number },
+    limits: { consumersPerSession: number; network: MediaNetwork },
   ) {
     this.#directory = directory;
     this.#sessionsIn = sessionsIn;
@@ -89,6 +91,10 @@ export class StreamRequests {
           protocol: idle.protocol,
         };
       }
+      case 'openRecordingTransport':
+        return (await this.#recordingTransport(session)).describe();
+      case 'recordStream':
+        return this.#record(session, data as RequestData<'recordStream'>);
       default:
         throw new ConclaveError('SIGNAL_UNKNOWN_METHOD', `unknown method "${method}"`);
     }
@@ -119,6 +125,7 @@ export class StreamRequests {
     // Cheap refusals first (role, privileges, slot taken) so no producer is made for nothing; the directory
     // re-checks atomically when the stream is recorded below.
     if (session.participant.role !== 'anchor') throw new ConclaveError('ROLE_CANNOT_PUBLISH');
+    if (session.participant.recording) throw new ConclaveError('RECORDER_CANNOT_PUBLISH');
     const producer = await session.media.produce(
       d.transportId,
       d.kind,
@@ -195,6 +202,56 @@ export class StreamRequests {
       rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
       streamType: stream.streamType,
       userId: stream.userId,
+    };
+  }
+
+  /** The session's recording transport, opened on first use (recording participants only). */
+  #recordingTransport(session: Session): Promise<RecordingTransport> {
+    if (!session.participant.recording) throw new ConclaveError('RECORDING_ONLY');
+    if (!session.recording) {
+      const recorderIp = session.connection?.clientIp ?? '';
+      const opening = RecordingTransport.open(
+        session.router,
+        this.#limits.network,
+        { sessionId: session.id, userId: session.userId },
+        recorderIp,
+        () =>
+          session.notify('error', { code: 'RECORDING_FOREIGN_SOURCE', message: ErrorCodes.RECORDING_FOREIGN_SOURCE }),
+      );
+      session.recording = opening;
+      opening.then(
+        (t) => {
+          if (session.ended) t.close();
+        },
+        () => (session.recording = undefined),
+      );
+    }
+    return session.recording;
+  }
+
+  /** Consumes a stream onto the recording transport; rooms/ authorises it as any receive. */
+  async #record(session: Session, d: RequestData<'recordStream'>) {
+    if (!session.participant.recording) throw new ConclaveError('RECORDING_ONLY');
+    const stream = this.#directory.authorizeReceive(session.participant, d.producerId);
+    const published = this.#producers.get(stream.id);
+    if (!published) throw new ConclaveError('NOT_FOUND', 'the stream has ended');
+    const transport = await this.#recordingTransport(session);
+    if (transport.transport.closed) throw new ConclaveError('RECORDING_FOREIGN_SOURCE');
+    const consumer = await transport.record(published.producer);
+    const codec = consumer.rtpParameters.codecs[0];
+    const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
+    if (!codec || ssrc === undefined) throw new ConclaveError('MEDIA_CANNOT_CONSUME');
+    return {
+      consumerId: consumer.id,
+      producerId: stream.id,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      streamType: stream.streamType,
+      userId: stream.userId,
+      ssrc,
+      payloadType: codec.payloadType,
+      mimeType: codec.mimeType,
+      clockRate: codec.clockRate,
     };
   }
 }

@@ -30,6 +30,8 @@ export interface ParticipantMetadata {
   readonly e2eePublicKey?: string;
   /** The display name given at entry (bounded by the join schema); shown in the roster, never stored. */
   readonly userName?: string;
+  /** The participant is a recorder (entered with a verified Record privilege); shown to everyone. */
+  readonly recording?: boolean;
 }
 
 /** Construction input; only the room directory creates participants. */
@@ -61,6 +63,8 @@ export class Participant {
   readonly clientIp: string | undefined;
   readonly e2eePublicKey: string | undefined;
   readonly userName: string | undefined;
+  /** A recording participant: receives only, and everyone sees that it records. */
+  readonly recording: boolean;
   /** @internal */
   readonly customMessages: CustomMessageLimiter;
   #role: Role;
@@ -80,6 +84,7 @@ export class Participant {
     this.clientIp = init.metadata.clientIp;
     this.e2eePublicKey = init.metadata.e2eePublicKey;
     this.userName = init.metadata.userName;
+    this.recording = init.metadata.recording === true;
     this.customMessages = init.customMessages;
     this.#role = init.role;
     this.#privileges = init.privileges;

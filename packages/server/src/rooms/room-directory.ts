@@ -203,8 +203,8 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
       customMessages: new CustomMessageLimiter(this.#customMessageLimits, this.#now),
     });
     room.attach(participant);
-    // The first entrant owns the room (a re-entering owner keeps it: ownership goes by userId).
-    if (room.control.ownerId === null) room.control.setOwner(participant.userId);
+    // The first entrant owns the room (a re-entering owner keeps it: ownership goes by userId); a recorder never.
+    if (room.control.ownerId === null && !participant.recording) room.control.setOwner(participant.userId);
 
     if (!existing) this.emit('roomcreated', room);
     if (displaced) this.#announce(displaced);
@@ -256,7 +256,10 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
 
   /** The owner left: an admin present takes over, else the longest-present participant. */
   #passOwnership(room: Room, leftUserId: string): ControlEvent {
-    const present = room.participants().sort((a, b) => a.joinedAt - b.joinedAt);
+    const present = room
+      .participants()
+      .filter((p) => !p.recording)
+      .sort((a, b) => a.joinedAt - b.joinedAt);
     const next = present.find((p) => room.control.isAdmin(p.userId)) ?? present[0];
     room.control.setOwner(next?.userId ?? null);
     return { action: 'ownerLeft', actorId: leftUserId, ...(next ? { targetId: next.userId } : {}), closed: [] };

@@ -16,6 +16,10 @@ const TRTC_CODE: Partial<Record<ErrorCode, string>> = {
   INVALID_SDK_APP_ID: 'InvalidParameter.SdkAppId',
   INVALID_ROOM_ID: 'InvalidParameter.RoomId',
   INVALID_USER_ID: 'InvalidParameter.UserIds',
+  RECORDING_CONCURRENCY_LIMIT: 'FailedOperation.RestrictedConcurrency',
+  RECORDING_TASK_NOT_FOUND: 'InvalidParameter.TaskId',
+  RECORDING_NOT_CONFIGURED: 'FailedOperation',
+  RECORDING_START_FAILED: 'FailedOperation',
 };
 
 /** TRTC's specific codes for the monitoring queries' refusals (query-params.ts names the reason). */

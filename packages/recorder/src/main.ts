@@ -1,0 +1,80 @@
+/**
+ * `conclave-recorder`: records one room until stopped (SIGINT/SIGTERM) or idle. Secrets come from the
+ * environment, never from flags (which other users of the machine can read in the process list):
+ * CONCLAVE_RECORDER_USERSIG, CONCLAVE_RECORDER_PRIVATE_MAP_KEY, CONCLAVE_RECORDER_E2EE_SECRET (optional).
+ */
+import { parseArgs } from 'node:util';
+import { LocalDirectoryStorage } from './storage.ts';
+import { Recorder } from './recorder.ts';
+
+const USAGE = `usage: conclave-recorder --server URL --app SDKAPPID --user RECORDER_USERID (--room N | --str-room S)
+                         --out DIR [--prefix P] [--stream-type 0|1|2] [--max-idle S] [--max-file-minutes M]
+                         [--insecure-tls]
+environment: CONCLAVE_RECORDER_USERSIG, CONCLAVE_RECORDER_PRIVATE_MAP_KEY (Record bit 256), CONCLAVE_RECORDER_E2EE_SECRET`;
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string' },
+      app: { type: 'string' },
+      user: { type: 'string' },
+      room: { type: 'string' },
+      'str-room': { type: 'string' },
+      out: { type: 'string' },
+      prefix: { type: 'string' },
+      'stream-type': { type: 'string' },
+      'max-idle': { type: 'string' },
+      'max-file-minutes': { type: 'string' },
+      'insecure-tls': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const userSig = env['CONCLAVE_RECORDER_USERSIG'];
+  const privateMapKey = env['CONCLAVE_RECORDER_PRIVATE_MAP_KEY'];
+  if (values.help || !values.server || !values.app || !values.user || !values.out || !userSig || !privateMapKey) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if ((values.room === undefined) === (values['str-room'] === undefined)) {
+    console.error('exactly one of --room and --str-room');
+    return 2;
+  }
+  const secret = env['CONCLAVE_RECORDER_E2EE_SECRET'];
+  const recorder = new Recorder({
+    serverUrl: values.server,
+    sdkAppId: Number(values.app),
+    room: values.room !== undefined ? { roomId: Number(values.room) } : { strRoomId: values['str-room']! },
+    userId: values.user,
+    userSig,
+    privateMapKey,
+    storage: new LocalDirectoryStorage(values.out, values.prefix ? { fileNamePrefix: values.prefix } : {}),
+    recordParams: {
+      ...(values['stream-type'] ? { StreamType: Number(values['stream-type']) as 0 | 1 | 2 } : {}),
+      ...(values['max-idle'] ? { MaxIdleTime: Number(values['max-idle']) } : {}),
+      ...(values['max-file-minutes'] ? { MaxMediaFileDuration: Number(values['max-file-minutes']) } : {}),
+    },
+    ...(secret ? { e2ee: { mode: 'shared' as const, secret } } : {}),
+    insecureTls: values['insecure-tls'],
+  });
+  recorder.on('file', (f) => console.log(JSON.stringify({ event: 'file', ...f })));
+  recorder.on('warning', (code, message) => console.error(JSON.stringify({ event: 'warning', code, message })));
+  const stopped = new Promise<string>((resolve) => recorder.once('stopped', (reason) => resolve(reason)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void recorder.stop('requested'));
+  await recorder.start();
+  console.log(JSON.stringify({ event: 'started', taskId: recorder.taskId }));
+  const reason = await stopped;
+  console.log(JSON.stringify({ event: 'stopped', reason, files: recorder.files.length }));
+  return reason === 'failed' ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      console.error(error.message);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * TRTC's cloud recording actions: CreateCloudRecording → TaskId, DescribeCloudRecording → Status and
+ * StorageFileList, DeleteCloudRecording. Single-stream mode (RecordMode 1) into the server's configured
+ * directory; mixed mode, cloud storage (S3) and ModifyCloudRecording are not built yet and are refused.
+ */
+import { z } from 'zod';
+import { ConclaveError, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
+import { recordParamsSchema } from '@conclave/recorder';
+import type { RecordingTasks } from '../../recording/recording-tasks.ts';
+import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
+
+const taskId = z.string().regex(/^[0-9a-f]{24}$/, 'not a TaskId');
+
+const createParams = z
+  .object({
+    SdkAppId: sdkAppIdParam,
+    /** The room as a string; RoomIdType 1 says it is a numeric room. */
+    RoomId: strRoomIdSchema,
+    RoomIdType: z.union([z.literal(0), z.literal(1)]).default(0),
+    UserId: userIdSchema,
+    UserSig: z.string().min(1).max(4096),
+    RecordParams: recordParamsSchema,
+    StorageParams: z
+      .object({ CloudStorage: z.object({ FileNamePrefix: z.array(z.string().max(64)).max(4).optional() }).strict() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export function recordingActions(tasks: RecordingTasks): CloudAction[] {
+  return [
+    defineAction('CreateCloudRecording', createParams, async (p) => {
+      let room: { roomId: number } | { strRoomId: string } = { strRoomId: p.RoomId };
+      if (p.RoomIdType === 1) {
+        const n = Number(p.RoomId);
+        if (!/^\d+$/.test(p.RoomId) || n < 1 || n > 4294967294) throw new ConclaveError('INVALID_ROOM_ID');
+        room = { roomId: n };
+      }
+      const prefix = p.StorageParams?.CloudStorage.FileNamePrefix?.join('_');
+      const TaskId = await tasks.create({
+        sdkAppId: p.SdkAppId,
+        room,
+        userId: p.UserId,
+        userSig: p.UserSig,
+        recordParams: p.RecordParams,
+        ...(prefix ? { fileNamePrefix: prefix } : {}),
+      });
+      return { TaskId };
+    }),
+    defineAction(
+      'DescribeCloudRecording',
+      z.object({ SdkAppId: sdkAppIdParam, TaskId: taskId }).strict(),
+      async (p) => {
+        const { status, files } = tasks.describe(p.SdkAppId, p.TaskId);
+        return {
+          TaskId: p.TaskId,
+          Status: status,
+          StorageFileList: files.map((f) => ({
+            FileName: f.FileName,
+            UserId: f.UserId,
+            TrackType: f.TrackType,
+            BeginTimeStamp: f.BeginTimeStamp,
+          })),
+        };
+      },
+    ),
+    defineAction('DeleteCloudRecording', z.object({ SdkAppId: sdkAppIdParam, TaskId: taskId }).strict(), async (p) => {
+      await tasks.delete(p.SdkAppId, p.TaskId);
+      return { TaskId: p.TaskId };
+    }),
+  ];
+}

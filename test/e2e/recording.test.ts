@@ -1,0 +1,277 @@
+/**
+ * Issue 11's user-visible result: a Chromium page publishes a known picture and audio into a shared-secret E2EE
+ * room; the on-premises recorder (packages/recorder, a Node participant, no browser) joins with the same secret,
+ * records a few seconds and writes a WebM that ffprobe/ffmpeg decode: VP8 frames showing the picture and Opus
+ * audio. The same run without the secret writes only what the server forwarded — ciphertext — which decodes to
+ * no picture, and a recorder with a wrong secret reports E2EE_DECRYPTION_FAILED and writes no file.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { generatePrivateMapKey, PrivilegeBits } from '../../packages/server/src/auth/index.ts';
+import { THUMBNAIL } from '../../packages/server/src/testing/media-tap.ts';
+import { LocalDirectoryStorage, Recorder, type StoredFile } from '../../packages/recorder/src/index.ts';
+import { sleep, startE2E, type ClientPage, type E2E } from './harness.ts';
+
+let e2e: E2E;
+let page: ClientPage;
+let outRoot: string;
+const ROOM = 9700;
+const SECRET = 'recording-room-secret';
+const PUBLISHER = 'rec_pub';
+
+before(async () => {
+  e2e = await startE2E();
+  outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-recordings-'));
+  page = await e2e.newPage('P');
+  // A known picture (2×2 checkerboard with a moving dot) as the camera, and the fake microphone.
+  await page.page.evaluate(`(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const g = canvas.getContext('2d');
+    let tick = 0;
+    const draw = () => {
+      g.fillStyle = '#fff'; g.fillRect(0, 0, 320, 240);
+      g.fillStyle = '#000'; g.fillRect(160, 0, 160, 120); g.fillRect(0, 120, 160, 120);
+      g.fillStyle = '#888'; g.fillRect((tick++ * 4) % 300, 110, 20, 20);
+    };
+    draw();
+    setInterval(draw, 66);
+    window.patternTrack = canvas.captureStream(15).getVideoTracks()[0];
+  })()`);
+  const args = {
+    sdkAppId: e2e.test.sdkAppId,
+    userId: PUBLISHER,
+    userSig: e2e.userSig(PUBLISHER),
+    roomId: ROOM,
+    e2ee: { mode: 'shared', secret: SECRET },
+    requireE2ee: true,
+  };
+  const entered = await page.call((t, a) => (t as { enterRoom(a: unknown): Promise<void> }).enterRoom(a), args);
+  assert.equal(entered.ok, true, JSON.stringify(entered));
+  assert.equal((await page.invoke('startLocalAudio')).ok, true);
+  const video = await page.call((t) =>
+    (t as { startLocalVideo(c: unknown): Promise<void> }).startLocalVideo({
+      view: 'local',
+      option: { videoTrack: (globalThis as unknown as { patternTrack: unknown }).patternTrack },
+    }),
+  );
+  assert.equal(video.ok, true, JSON.stringify(video));
+});
+
+after(async () => {
+  await page?.close();
+  await e2e?.close();
+  if (outRoot) fs.rmSync(outRoot, { recursive: true, force: true });
+});
+
+function recorder(
+  userId: string,
+  dir: string,
+  e2ee: { secret?: string; keepCiphertext?: boolean },
+  maxFileMs?: number,
+): Recorder {
+  const t = e2e.test;
+  return new Recorder({
+    serverUrl: t.server.url,
+    sdkAppId: t.sdkAppId,
+    room: { roomId: ROOM },
+    userId,
+    userSig: t.userSig(userId),
+    privateMapKey: generatePrivateMapKey({
+      sdkAppId: t.sdkAppId,
+      userId,
+      secretKey: t.secretKey,
+      expireSeconds: 300,
+      room: { roomId: ROOM },
+      privileges: PrivilegeBits.All | PrivilegeBits.Record,
+    }),
+    storage: new LocalDirectoryStorage(dir),
+    ...(e2ee.secret ? { e2ee: { mode: 'shared' as const, secret: e2ee.secret } } : {}),
+    ...(e2ee.keepCiphertext ? { keepCiphertext: true } : {}),
+    recordParams: { MaxIdleTime: 60 },
+    ...(maxFileMs ? { limits: { maxFileMs } } : {}),
+  });
+}
+
+/** Records for about five seconds of media (waiting generously for the first frames on a loaded machine). */
+async function recordFiveSeconds(
+  r: Recorder,
+): Promise<{ files: StoredFile[]; warnings: string[]; cpuMsPerSecond: number }> {
+  const warnings: string[] = [];
+  r.on('warning', (code) => warnings.push(code));
+  await r.start();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const p = r.progress();
+    const video = p.find((x) => x.kind === 'video');
+    const audio = p.find((x) => x.kind === 'audio');
+    if (
+      (video?.written ?? 0) + (video?.undecryptable ?? 0) > 0 &&
+      (audio?.written ?? 0) + (audio?.undecryptable ?? 0) > 0
+    )
+      break;
+    await sleep(200);
+  }
+  // CPU of this Node process (recorder + the test server's JavaScript; not mediasoup's worker, not Chromium).
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = Date.now();
+  await sleep(5000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / ((Date.now() - wallBefore) / 1000);
+  const files = await r.stop();
+  return { files, warnings, cpuMsPerSecond };
+}
+
+function ffprobe(file: string): { codec_type: string; codec_name: string; nb_read_frames?: string }[] {
+  const result = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_entries',
+      'stream=codec_type,codec_name,nb_read_frames',
+      '-of',
+      'json',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  return (JSON.parse(result.stdout) as { streams: never[] }).streams;
+}
+
+/** Every video frame ffmpeg decodes from `file`, as grayscale thumbnails. */
+function decodeThumbnails(file: string): Buffer[] {
+  const result = spawnSync(
+    'ffmpeg',
+    [
+      '-v',
+      'quiet',
+      '-i',
+      file,
+      '-map',
+      '0:v:0',
+      '-fps_mode',
+      'passthrough', // one thumbnail per stored frame, no duplicates to a constant rate
+      '-vf',
+      `scale=${THUMBNAIL.width}:${THUMBNAIL.height}:flags=area,format=gray`,
+      '-f',
+      'rawvideo',
+      '-',
+    ],
+    { maxBuffer: 256 << 20 },
+  );
+  const raw = result.stdout ?? Buffer.alloc(0);
+  const size = THUMBNAIL.width * THUMBNAIL.height;
+  const frames: Buffer[] = [];
+  for (let o = 0; o + size <= raw.length; o += size) frames.push(raw.subarray(o, o + size));
+  return frames;
+}
+
+/** Whether a thumbnail shows the checkerboard: white, black / black, white quadrants. */
+function showsCheckerboard(frame: Buffer): boolean {
+  const { width, height } = THUMBNAIL;
+  const mean = (x0: number, y0: number) => {
+    let sum = 0;
+    let n = 0;
+    for (let y = y0 + height / 8; y < y0 + (3 * height) / 8 - 1; y++)
+      for (let x = x0 + width / 8; x < x0 + (3 * width) / 8; x++, n++) sum += frame[y * width + x] ?? 0;
+    return sum / n;
+  };
+  const [tl, tr, bl, br] = [mean(0, 0), mean(width / 2, 0), mean(0, height / 2), mean(width / 2, height / 2)];
+  return tl > 180 && br > 180 && tr < 75 && bl < 75;
+}
+
+/** Nothing but finished files in the storage directory (the work folder is gone). */
+function storedNames(dir: string): string[] {
+  return fs.readdirSync(dir).sort();
+}
+
+test('the recorder with the room secret writes a WebM with the picture and audio; apps see it recording', async () => {
+  const dir = path.join(outRoot, 'keyed');
+  const r = recorder('recorder_1', dir, { secret: SECRET });
+  const { files, warnings, cpuMsPerSecond } = await recordFiveSeconds(r);
+  const badge = await page.waitForEvent('recording-state-changed', (p) => p['recording'] === true);
+  assert.deepEqual(badge.payload?.['userIds'], ['recorder_1']);
+  await page.waitForEvent('recording-state-changed', (p) => p['recording'] === false);
+  assert.equal(files.length, 1, `one file for the publisher (warnings: ${warnings.join(', ')})`);
+  const file = files[0]!;
+  assert.equal(file.UserId, PUBLISHER);
+  assert.equal(file.TrackType, 'audio_video');
+  assert.deepEqual(storedNames(dir), [file.FileName], 'only the finished WebM is left in the storage');
+  const full = path.join(dir, file.FileName);
+  const streams = ffprobe(full);
+  const video = streams.find((s) => s.codec_type === 'video');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  assert.equal(video?.codec_name, 'vp8');
+  assert.equal(audio?.codec_name, 'opus');
+  assert.ok(Number(video?.nb_read_frames) > 0, 'video frames decode');
+  assert.ok(Number(audio?.nb_read_frames) > 0, 'audio frames decode');
+  const frames = decodeThumbnails(full);
+  const pictures = frames.filter(showsCheckerboard).length;
+  console.log(
+    `# keyed recording: ${file.Size} bytes, ${video?.nb_read_frames} video frames (${pictures} show the ` +
+      `checkerboard), ${audio?.nb_read_frames} audio frames; test process CPU while recording ` +
+      `${cpuMsPerSecond.toFixed(0)} ms/s (recorder of one 320x240 VP8 + Opus user, plus the server's JS)`,
+  );
+  assert.ok(pictures > 10, 'the recorded video shows the published picture');
+});
+
+test('without the secret the recording holds only ciphertext: no picture; a wrong secret writes nothing', async () => {
+  const raw = path.join(outRoot, 'ciphertext');
+  const { files } = await recordFiveSeconds(recorder('recorder_2', raw, { keepCiphertext: true }));
+  // Ciphertext did arrive and was stored: the file has a VP8 track with packets in it.
+  assert.equal(files.length, 1);
+  const packets = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_packets',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,nb_read_packets',
+      '-of',
+      'json',
+      path.join(raw, files[0]!.FileName),
+    ],
+    { encoding: 'utf8' },
+  );
+  const stream = (JSON.parse(packets.stdout) as { streams: { codec_name: string; nb_read_packets: string }[] })
+    .streams[0];
+  assert.equal(stream?.codec_name, 'vp8');
+  assert.ok(Number(stream?.nb_read_packets) > 20, `${stream?.nb_read_packets} encrypted frames stored`);
+  const frames = files.flatMap((f) => decodeThumbnails(path.join(raw, f.FileName)));
+  const pictures = frames.filter(showsCheckerboard).length;
+  console.log(
+    `# ciphertext recording: ${stream?.nb_read_packets} encrypted VP8 frames stored, ${frames.length} decoded, ` +
+      `${pictures} pictures`,
+  );
+  assert.equal(pictures, 0, 'what the server forwarded shows no picture');
+
+  const wrong = path.join(outRoot, 'wrong');
+  const result = await recordFiveSeconds(recorder('recorder_3', wrong, { secret: 'not-the-secret' }));
+  assert.ok(result.warnings.includes('E2EE_DECRYPTION_FAILED'), `warnings: ${result.warnings.join(', ')}`);
+  assert.equal(result.files.length, 0);
+  assert.deepEqual(storedNames(wrong), [], 'no file and no work folder left');
+});
+
+test('MaxMediaFileDuration: a long recording is split into files that each decode from a keyframe', async () => {
+  const dir = path.join(outRoot, 'segments');
+  const { files } = await recordFiveSeconds(recorder('recorder_4', dir, { secret: SECRET }, 2000));
+  // The last file may be cut before its first keyframe arrived (then it holds audio only).
+  const withVideo = files.filter((f) => f.TrackType !== 'audio');
+  assert.ok(withVideo.length >= 2, `${files.length} files, ${withVideo.length} with video`);
+  for (const file of withVideo) {
+    const pictures = decodeThumbnails(path.join(dir, file.FileName)).filter(showsCheckerboard).length;
+    assert.ok(pictures > 0, `${file.FileName} shows the picture`);
+  }
+  assert.deepEqual(storedNames(dir), files.map((f) => f.FileName).sort());
+});
