@@ -93,10 +93,11 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
   });
   after(async () => {
     await pages?.close();
-    for (const node of nodes) node.process.kill('SIGKILL');
-    await Promise.all(
-      nodes.map((n) => (n.process.exitCode === null ? new Promise((r) => n.process.once('exit', r)) : undefined)),
-    );
+    // A process killed by a signal has `signalCode` set and `exitCode` null; only a live one is waited for.
+    const running = nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
+    const exited = Promise.all(running.map((n) => new Promise((r) => n.process.once('exit', r))));
+    for (const node of running) node.process.kill('SIGKILL');
+    await exited;
     await keyspace?.cleanup();
     await db?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
