@@ -413,7 +413,13 @@ const remoteParticipantSchema = z.object({
   role: roleSchema,
   userName: userNameSchema.optional(),
   e2eePublicKey: e2eePublicKeySchema.optional(),
+  recording: z.literal(true).optional(),
 });
+/** Compile-time guard: a field added to RemoteParticipant but not to its schema would be stripped from notifications. */
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SameShape<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false;
+const remoteParticipantSchemaIsComplete: SameShape<z.infer<typeof remoteParticipantSchema>, RemoteParticipant> = true;
+void remoteParticipantSchemaIsComplete;
 const openableDeviceSchema = z.enum(['microphone', 'camera']);
 const roomControlStateSchema = z.object({
   ownerId: userIdSchema.nullable(),
