@@ -65,11 +65,21 @@ test('a livestream through Conclave signaling: counts are non-zero and packets o
     { workers: 1, ports: { min: 44000, max: 44199 }, scene: 'live' },
   );
   sut.anchors.add('pub0');
-  assertConsistent(await run(sut));
+  const r = await run(sut);
+  assertConsistent(r);
+  // The server runs as its own process: its Node CPU is counted beside the worker's, and adds up to the total.
+  assert.deepEqual(
+    r.cpu.map((c) => c.role),
+    ['worker', 'node'],
+  );
+  assert.ok(r.workerCores > 0 && r.nodeCores > 0, 'the worker and the Node server both used CPU');
+  assert.ok(Math.abs(r.workerCores + r.nodeCores - r.cpuTotalCores) < 1e-9);
 });
 
 test('the same load on a bare mediasoup router measures the same way', async () => {
-  assertConsistent(await run(await BareMediasoup.start({ peer, roomId: 7 }, { min: 44200, max: 44399 })));
+  const r = await run(await BareMediasoup.start({ peer, roomId: 7 }, { min: 44200, max: 44399 }));
+  assertConsistent(r);
+  assert.equal(r.nodeCores, 0, 'bare mediasoup has no server process');
 });
 
 test('the physical floor program reports a cost per packet', async () => {

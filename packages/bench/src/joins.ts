@@ -14,7 +14,7 @@ export interface JoinRateResult {
   seconds: number;
   joinsPerS: number;
   latencyMs: { p50: number; p95: number; max: number };
-  /** CPU of the Node process (signaling, auth, rooms, and this load's clients) and of the media worker. */
+  /** CPU of the Node server process (signaling, auth, rooms; the load's clients run in the bench) and the worker. */
   nodeCores: number;
   workerCores: number;
   failures: number;
@@ -26,11 +26,12 @@ export async function measureJoinRate(
 ): Promise<JoinRateResult> {
   const target = await ConclaveTarget.start(ctx, { workers: 1, ports: options.ports, scene: 'rtc' });
   try {
-    const workerPid = target.server.workers.workers[0]!.pid;
+    const workerPid = target.workerPids[0]!;
+    const nodePid = target.nodePid;
     const clients: SignalClient[] = [];
     const latencies: number[] = [];
     let failures = 0;
-    const cpu0 = process.cpuUsage();
+    const node0 = cpuSeconds(nodePid);
     const worker0 = cpuSeconds(workerPid);
     const t0 = performance.now();
     for (let i = 0; i < options.joins; i += options.concurrency) {
@@ -47,7 +48,6 @@ export async function measureJoinRate(
       await Promise.all(wave);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
     const result: JoinRateResult = {
       joins: latencies.length,
       concurrency: options.concurrency,
@@ -58,7 +58,7 @@ export async function measureJoinRate(
         p95: percentile(latencies, 95),
         max: Math.max(0, ...latencies),
       },
-      nodeCores: (cpu.user + cpu.system) / 1e6 / seconds,
+      nodeCores: (cpuSeconds(nodePid) - node0) / seconds,
       workerCores: (cpuSeconds(workerPid) - worker0) / seconds,
       failures,
     };

@@ -23,8 +23,13 @@ export interface RunResult {
   forwardedPacketBytes: number;
   /** forwarded / (Σ over subscriptions of the publisher's send rate): ≈ 1 without simulcast. */
   fanoutConsistency: number;
-  cpu: { label: string; cores: number; rssMiB: number }[];
+  cpu: { label: string; role: 'worker' | 'node'; cores: number; rssMiB: number }[];
+  /** Σ of every process: the worker(s) plus, for Conclave, the Node server. */
   cpuTotalCores: number;
+  /** The forwarding processes (mediasoup workers, Janus) alone. */
+  workerCores: number;
+  /** Conclave's Node server process (signaling, rooms, stats polling, telemetry); 0 for the others. */
+  nodeCores: number;
   /** CPU of the system per forwarded packet, µs. */
   cpuUsPerForwardedPacket: number;
   /** The media peer's own CPU (the load generator). */
@@ -112,10 +117,13 @@ export async function runScenario(
   );
   const cpu = processes.map((p, i) => ({
     label: p.label,
+    role: p.role,
     cores: (end.cpu[i]! - start.cpu[i]!) / windowS,
     rssMiB: rssMiB(p.pid),
   }));
   const cpuTotal = cpu.reduce((a, c) => a + c.cores, 0);
+  const roleCores = (role: 'worker' | 'node'): number =>
+    cpu.filter((c) => c.role === role).reduce((a, c) => a + c.cores, 0);
   const firstPacket = [...joined.values()]
     .filter((p) => p.receiveSessions.length > 0)
     .map((p) => ((end.stats.get(p.receiveSessions[0]!)?.firstRxUs ?? 0) - p.joinStartUs) / 1000)
@@ -135,6 +143,8 @@ export async function runScenario(
     fanoutConsistency: expected > 0 ? forwarded / windowS / expected : 0,
     cpu,
     cpuTotalCores: cpuTotal,
+    workerCores: roleCores('worker'),
+    nodeCores: roleCores('node'),
     cpuUsPerForwardedPacket: forwarded > 0 ? (cpuTotal * windowS * 1e6) / forwarded : 0,
     generatorCores: (end.generatorCpu - start.generatorCpu) / windowS,
     lossPercent: forwarded + lost > 0 ? (100 * lost) / (forwarded + lost) : 0,

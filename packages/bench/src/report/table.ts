@@ -97,6 +97,8 @@ export function formatReport(
     'fwd B/pkt',
     'fwd/expected',
     'CPU %core (per process)',
+    'worker %core',
+    'node %core',
     'µs/fwd pkt',
     'RSS MiB',
     'loss %',
@@ -115,6 +117,8 @@ export function formatReport(
     r.forwardedPacketBytes.toFixed(0),
     r.fanoutConsistency.toFixed(3),
     `${(r.cpuTotalCores * 100).toFixed(1)} (${r.cpu.map((c) => (c.cores * 100).toFixed(1)).join('+')})`,
+    (r.workerCores * 100).toFixed(1),
+    r.nodeCores > 0 ? (r.nodeCores * 100).toFixed(1) : '—',
     r.cpuUsPerForwardedPacket.toFixed(2),
     r.cpu.map((c) => c.rssMiB.toFixed(0)).join('+'),
     r.lossPercent.toFixed(2),
@@ -181,7 +185,7 @@ export function formatReport(
       '',
       `joins: ${joins.joins} admitted in ${joins.seconds.toFixed(2)} s = ${joins.joinsPerS.toFixed(0)}/s ` +
         `(${joins.concurrency} at a time; latency p50 ${joins.latencyMs.p50.toFixed(1)} ms, p95 ${joins.latencyMs.p95.toFixed(1)} ms; ` +
-        `Node ${(joins.nodeCores * 100).toFixed(0)}% + worker ${(joins.workerCores * 100).toFixed(0)}% of a core; ${joins.failures} failed)`,
+        `Node server ${(joins.nodeCores * 100).toFixed(0)}% + worker ${(joins.workerCores * 100).toFixed(0)}% of a core; ${joins.failures} failed)`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -46,7 +46,7 @@ export class BareMediasoup implements SystemUnderTest {
   }
 
   processes(): MeasuredProcess[] {
-    return [{ label: `worker ${this.#worker.pid}`, pid: this.#worker.pid }];
+    return [{ label: `worker ${this.#worker.pid}`, pid: this.#worker.pid, role: 'worker' }];
   }
 
   async join(userId: string): Promise<BenchParticipant> {

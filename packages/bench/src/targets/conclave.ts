@@ -1,11 +1,16 @@
 /**
- * Conclave as a system under test: started in-process (dev mode, temporary data dir, loopback), participants
- * join through the real `/signal` WebSocket with real UserSigs and publish/consume through it.
+ * Conclave as a system under test: started as its own process (dev mode, temporary data dir, loopback), so the
+ * bench counts its Node CPU beside the media worker's and apart from its own driver; participants join through
+ * the real `/signal` WebSocket with real UserSigs and publish/consume through it. The soak starts it in-process
+ * instead (`inProcess`), because it watches the worker pool's events.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, loadConfig, startConclave, type ConclaveServer } from '@conclave/server';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createLogger, loadConfig, startConclave, type ConclaveServer, type ConfigInput } from '@conclave/server';
 import { generateUserSig } from '@conclave/server/auth';
 import type { JoinAnswer, RemoteStream } from '@conclave/protocol';
 import { monotonicUs } from '../native/media-peer.ts';
@@ -33,11 +38,27 @@ export interface ConclaveTargetOptions {
   ports: { min: number; max: number };
   /** 'live' (anchors and audience) or 'rtc' (everyone an anchor). */
   scene: 'live' | 'rtc';
+  /** Start the server in this process (the soak, which watches the worker pool); default: its own process. */
+  inProcess?: boolean;
+}
+
+const SERVER_PROCESS = fileURLToPath(new URL('./conclave-process.ts', import.meta.url));
+/** How long the server process may take to start (tsx compiles on the way). */
+const START_TIMEOUT_MS = 60_000;
+
+/** Where the server runs: in this process, or a child whose pids the bench measures. */
+interface ServerHost {
+  url: string;
+  nodePid: number;
+  workerPids: number[];
+  /** Only in-process. */
+  server?: ConclaveServer;
+  close(): Promise<void>;
 }
 
 export class ConclaveTarget implements SystemUnderTest {
   readonly name = 'conclave' as const;
-  readonly server: ConclaveServer;
+  readonly #host: ServerHost;
   readonly #ctx: ConclaveContext;
   readonly #dataDir: string;
   readonly #app: { sdkAppId: number; secretKey: string };
@@ -46,13 +67,13 @@ export class ConclaveTarget implements SystemUnderTest {
   readonly anchors = new Set<string>();
 
   private constructor(
-    server: ConclaveServer,
+    host: ServerHost,
     ctx: ConclaveContext,
     dataDir: string,
     app: { sdkAppId: number; secretKey: string },
     scene: 'live' | 'rtc',
   ) {
-    this.server = server;
+    this.#host = host;
     this.#ctx = ctx;
     this.#dataDir = dataDir;
     this.#app = app;
@@ -61,29 +82,51 @@ export class ConclaveTarget implements SystemUnderTest {
 
   static async start(ctx: ConclaveContext, options: ConclaveTargetOptions): Promise<ConclaveTarget> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-bench-'));
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dev: true,
-        dataDir,
-        http: { host: '127.0.0.1', port: 0 },
-        media: { workers: options.workers, rtcMinPort: options.ports.min, rtcMaxPort: options.ports.max },
-        // Every simulated participant comes from 127.0.0.1: lift the per-IP connection rate for the bench.
-        signaling: { connectionsPerIpPerMinute: 100_000 },
-        rooms: { rtcMaxUsers: 100_000, rtcMaxPublishers: 1000, liveMaxAnchors: 1000 },
-      },
-    });
-    const server = await startConclave(config, createLogger(process.env.CONCLAVE_BENCH_LOG ?? 'silent'));
+    const overrides: ConfigInput = {
+      dev: true,
+      dataDir,
+      http: { host: '127.0.0.1', port: 0 },
+      media: { workers: options.workers, rtcMinPort: options.ports.min, rtcMaxPort: options.ports.max },
+      // Every simulated participant comes from 127.0.0.1: lift the per-IP connection rate for the bench.
+      signaling: { connectionsPerIpPerMinute: 100_000 },
+      rooms: { rtcMaxUsers: 100_000, rtcMaxPublishers: 1000, liveMaxAnchors: 1000 },
+    };
+    let host: ServerHost;
+    try {
+      host = options.inProcess === true ? await startInProcess(overrides) : await startProcess(overrides);
+    } catch (err) {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
     // Dev mode wrote its generated app key here (packages/server/src/dev-keys.ts).
     const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-keys.json'), 'utf8')) as {
       sdkAppId: number;
       secretKey: string;
     };
-    return new ConclaveTarget(server, ctx, dataDir, keys, options.scene);
+    return new ConclaveTarget(host, ctx, dataDir, keys, options.scene);
   }
 
+  /** The in-process server (only with `inProcess`). */
+  get server(): ConclaveServer {
+    if (!this.#host.server) throw new Error('this Conclave target runs in its own process');
+    return this.#host.server;
+  }
+
+  /** The media workers' pids. */
+  get workerPids(): number[] {
+    return this.#host.workerPids;
+  }
+
+  /** The Node server process's pid (this process when in-process). */
+  get nodePid(): number {
+    return this.#host.nodePid;
+  }
+
+  /** The media workers and, when it runs in its own process, the Node server (signaling, rooms, telemetry). */
   processes(): MeasuredProcess[] {
-    return this.server.workers.workers.map((w) => ({ label: `worker ${w.pid}`, pid: w.pid }));
+    const workers = this.#host.workerPids.map((pid) => ({ label: `worker ${pid}`, pid, role: 'worker' as const }));
+    if (this.#host.server) return workers;
+    return [...workers, { label: `node ${this.#host.nodePid}`, pid: this.#host.nodePid, role: 'node' as const }];
   }
 
   /** A UserSig of the dev app, as a customer's backend would sign it. */
@@ -93,7 +136,7 @@ export class ConclaveTarget implements SystemUnderTest {
 
   /** Opens the signaling socket and joins; the time measured is what a client waits for its answer. */
   async signalJoin(userId: string, role: 'anchor' | 'audience'): Promise<{ client: SignalClient; answer: JoinAnswer }> {
-    const client = await SignalClient.connect(this.server.url);
+    const client = await SignalClient.connect(this.#host.url);
     const answer = await client.request('join', {
       sdkAppId: this.#app.sdkAppId,
       userId,
@@ -166,7 +209,73 @@ export class ConclaveTarget implements SystemUnderTest {
   }
 
   async close(): Promise<void> {
-    await this.server.close();
+    await this.#host.close();
     fs.rmSync(this.#dataDir, { recursive: true, force: true });
   }
+}
+
+async function startInProcess(overrides: ConfigInput): Promise<ServerHost> {
+  const server = await startConclave(
+    loadConfig({ env: {}, overrides }),
+    createLogger(process.env.CONCLAVE_BENCH_LOG ?? 'silent'),
+  );
+  return {
+    url: server.url,
+    nodePid: process.pid,
+    workerPids: server.workers.workers.map((w) => w.pid),
+    server,
+    close: () => server.close(),
+  };
+}
+
+/** Starts `conclave-process.ts` and waits for its `{url, workerPids}` line; kills it if it does not come. */
+async function startProcess(overrides: ConfigInput): Promise<ServerHost> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_PROCESS], {
+    env: { ...process.env, CONCLAVE_BENCH_OVERRIDES: JSON.stringify(overrides) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const kill = async (): Promise<void> => {
+    if (running()) child.kill('SIGKILL');
+    if (running()) await exited;
+  };
+  try {
+    const ready = await readReady(child);
+    return {
+      ...ready,
+      nodePid: child.pid!,
+      async close() {
+        if (!running()) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => void kill(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+}
+
+function readReady(child: ChildProcess): Promise<{ url: string; workerPids: number[] }> {
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error('the Conclave server process did not start in time')), START_TIMEOUT_MS);
+    const fail = (): void => {
+      clearTimeout(timer);
+      reject(new Error(`the Conclave server process exited (code ${child.exitCode}, signal ${child.signalCode})`));
+    };
+    child.once('exit', fail);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      child.off('exit', fail);
+      try {
+        resolve(JSON.parse(line) as { url: string; workerPids: number[] });
+      } catch {
+        reject(new Error(`unexpected line from the Conclave server process: ${line.slice(0, 200)}`));
+      }
+    });
+  });
 }

@@ -55,7 +55,7 @@ export class JanusTarget implements SystemUnderTest {
   }
 
   processes(): MeasuredProcess[] {
-    return [{ label: `janus ${this.#janus.child.pid}`, pid: this.#janus.child.pid ?? 0 }];
+    return [{ label: `janus ${this.#janus.child.pid}`, pid: this.#janus.child.pid ?? 0, role: 'worker' }];
   }
 
   async join(userId: string): Promise<BenchParticipant> {

@@ -14,11 +14,13 @@ export type MediaKind = 'audio' | 'video';
 export interface MeasuredProcess {
   label: string;
   pid: number;
+  /** What the process does: forwards media (`worker`: mediasoup workers, Janus) or runs the Node server. */
+  role: 'worker' | 'node';
 }
 
 export interface SystemUnderTest {
   readonly name: SystemName;
-  /** Processes that do the forwarding (mediasoup workers, Janus). */
+  /** Every process of the system: those that forward (mediasoup workers, Janus) and Conclave's Node server. */
   processes(): MeasuredProcess[];
   /** Admits a participant (signaling and transports); resolves when it may publish and subscribe. */
   join(userId: string): Promise<BenchParticipant>;
