@@ -77,7 +77,7 @@ export type ConferenceEvents = {
   /** A client's 2-second quality sample, for telemetry. */
   qualitysample: [session: Session, sample: QualitySample];
   /** The server's own transport statistics of a session, for telemetry. */
-  transportstats: [session: Session, stats: { send: types.WebRtcTransportStat[]; recv: types.WebRtcTransportStat[] }];
+  transportstats: [session: Session, stats: { recv: types.WebRtcTransportStat[] }];
 };
 
 function describeParticipant(p: Participant): RemoteParticipant {

@@ -234,7 +234,7 @@ export class CallRecorder {
 
   #serverSample(
     session: Session,
-    stats: { send: types.WebRtcTransportStat[]; recv: types.WebRtcTransportStat[] },
+    stats: { recv: types.WebRtcTransportStat[] },
   ): void {
     const commId = this.commIdOf(session.participant.roomKey);
     const recv = stats.recv[0];
