@@ -14,7 +14,7 @@ WITH_BENCH=0
 t0=$(date +%s)
 
 # 1. Debian packages: the toolchain and libraries the mediasoup worker is built and runs against.
-PKGS=(build-essential pkg-config ninja-build meson python3 libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
+PKGS=(build-essential dpkg-dev pkg-config ninja-build meson python3 libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
   libabsl-dev flatbuffers-compiler libflatbuffers-dev
   coturn) # TURN relay: Conclave renders its configuration and runs it itself (turn.spawn), not the system service
 [ "$WITH_TEST" = 1 ] && PKGS+=(chromium ffmpeg iproute2 iptables) # the NAT test builds network namespaces
@@ -31,6 +31,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null && systemctl is-enabled coturn >/dev/null 2>&1; then
     $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true
   fi
+fi
+# The worker links libsrtp2 built on OpenSSL from Debian's own source package (scripts/mediasoup/build-srtp-openssl.sh):
+# `apt-get source` needs a deb-src entry. Add one beside the machine's own Debian entries (same mirror and suites)
+# when there is none yet.
+if ! grep -rqsE '^(deb-src |Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "==> apt: adding a deb-src entry for Debian's source packages"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      $SUDO tee /etc/apt/sources.list.d/conclave-deb-src.sources >/dev/null
+  else
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $SUDO tee /etc/apt/sources.list.d/conclave-deb-src.list >/dev/null
+  fi
+  $SUDO apt-get update -qq
 fi
 t1=$(date +%s)
 

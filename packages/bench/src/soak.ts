@@ -86,7 +86,12 @@ async function main(): Promise<void> {
   const media = await ensureMedia();
   const peer = await MediaPeer.start(media);
   const ctx = { peer, roomId: 7000 };
-  const target = await ConclaveTarget.start(ctx, { workers: 1, ports: { min: 46000, max: 47999 }, scene: 'rtc', inProcess: true });
+  const target = await ConclaveTarget.start(ctx, {
+    workers: 1,
+    ports: { min: 46000, max: 47999 },
+    scene: 'rtc',
+    inProcess: true,
+  });
   const transports = transportCounter(target);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();

@@ -262,7 +262,10 @@ async function startProcess(overrides: ConfigInput): Promise<ServerHost> {
 function readReady(child: ChildProcess): Promise<{ url: string; workerPids: number[] }> {
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error('the Conclave server process did not start in time')), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error('the Conclave server process did not start in time')),
+      START_TIMEOUT_MS,
+    );
     const fail = (): void => {
       clearTimeout(timer);
       reject(new Error(`the Conclave server process exited (code ${child.exitCode}, signal ${child.signalCode})`));

@@ -232,10 +232,7 @@ export class CallRecorder {
     this.#write(session.app.sdkAppId, 'quality sample', (r) => r.writer.recordQuality(defined));
   }
 
-  #serverSample(
-    session: Session,
-    stats: { recv: types.WebRtcTransportStat[] },
-  ): void {
+  #serverSample(session: Session, stats: { recv: types.WebRtcTransportStat[] }): void {
     const commId = this.commIdOf(session.participant.roomKey);
     const recv = stats.recv[0];
     if (!commId || !recv) return;
