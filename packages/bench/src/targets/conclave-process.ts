@@ -3,11 +3,9 @@
  * the configuration overrides come as JSON in CONCLAVE_BENCH_OVERRIDES. Prints one JSON line
  * `{"url": …, "workerPids": […]}` once listening; stops on SIGTERM or when its stdin closes (the bench died).
  */
-import { createLogger, loadConfig, startConclave } from '@conclave/server';
+import { createLogger, loadConfig, startConclave, type ConfigInput } from '@conclave/server';
 
-const overrides = JSON.parse(process.env.CONCLAVE_BENCH_OVERRIDES ?? '{}') as Parameters<
-  typeof loadConfig
->[0]['overrides'];
+const overrides = JSON.parse(process.env.CONCLAVE_BENCH_OVERRIDES ?? '{}') as ConfigInput;
 const server = await startConclave(
   loadConfig({ env: {}, overrides }),
   createLogger(process.env.CONCLAVE_BENCH_LOG ?? 'silent'),

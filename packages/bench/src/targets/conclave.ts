@@ -230,7 +230,9 @@ async function startInProcess(overrides: ConfigInput): Promise<ServerHost> {
 
 /** Starts `conclave-process.ts` and waits for its `{url, workerPids}` line; kills it if it does not come. */
 async function startProcess(overrides: ConfigInput): Promise<ServerHost> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_PROCESS], {
+  // CONCLAVE_BENCH_SERVER_ARGS: extra Node flags for the server alone, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+  const extra = (process.env.CONCLAVE_BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', SERVER_PROCESS], {
     env: { ...process.env, CONCLAVE_BENCH_OVERRIDES: JSON.stringify(overrides) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
