@@ -87,8 +87,8 @@ export class ConclaveTarget implements SystemUnderTest {
       dataDir,
       http: { host: '127.0.0.1', port: 0 },
       media: { workers: options.workers, rtcMinPort: options.ports.min, rtcMaxPort: options.ports.max },
-      // Every simulated participant comes from 127.0.0.1: lift the per-IP connection rate for the bench.
-      signaling: { connectionsPerIpPerMinute: 100_000 },
+      // Every simulated participant comes from 127.0.0.1: lift the per-IP connection rate and open count for the bench.
+      signaling: { connectionsPerIpPerMinute: 100_000, connectionsPerIp: 100_000 },
       rooms: { rtcMaxUsers: 100_000, rtcMaxPublishers: 1000, liveMaxAnchors: 1000 },
     };
     let host: ServerHost;
