@@ -39,7 +39,8 @@ export class ConclaveTarget implements SystemUnderTest {
   readonly name = 'conclave' as const;
   readonly server: ConclaveServer;
   readonly #ctx: ConclaveContext;
-  readonly #dataDir: string;
+  /** The temporary data directory this target made (deleted at close), or undefined for an attached server. */
+  readonly #dataDir: string | undefined;
   readonly #app: { sdkAppId: number; secretKey: string };
   readonly #scene: 'live' | 'rtc';
   /** Users who will publish: they join as anchors. */
@@ -48,7 +49,7 @@ export class ConclaveTarget implements SystemUnderTest {
   private constructor(
     server: ConclaveServer,
     ctx: ConclaveContext,
-    dataDir: string,
+    dataDir: string | undefined,
     app: { sdkAppId: number; secretKey: string },
     scene: 'live' | 'rtc',
   ) {
@@ -80,6 +81,19 @@ export class ConclaveTarget implements SystemUnderTest {
       secretKey: string;
     };
     return new ConclaveTarget(server, ctx, dataDir, keys, options.scene);
+  }
+
+  /**
+   * Drives a server someone else started and will close (fault tests: a call with real media on a server whose
+   * store or workers the test breaks). `close()` then closes nothing.
+   */
+  static attach(
+    server: ConclaveServer,
+    ctx: ConclaveContext,
+    app: { sdkAppId: number; secretKey: string },
+    scene: 'live' | 'rtc',
+  ): ConclaveTarget {
+    return new ConclaveTarget(server, ctx, undefined, app, scene);
   }
 
   processes(): MeasuredProcess[] {
@@ -166,6 +180,7 @@ export class ConclaveTarget implements SystemUnderTest {
   }
 
   async close(): Promise<void> {
+    if (this.#dataDir === undefined) return;
     await this.server.close();
     fs.rmSync(this.#dataDir, { recursive: true, force: true });
   }
