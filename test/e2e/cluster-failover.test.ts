@@ -130,11 +130,19 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     const reconnected = await Promise.all([anchor, viewer].map((page) => connectedAgain(page, killedAt)));
     // Then frames flow again: the count grows (the dead node's connections can add nothing).
     const resumed = framesDecoded(await viewer.rtpStats());
-    const stats = await viewer.waitForStats(
-      'B decodes A again on the surviving node',
-      (s) => framesDecoded(s) > resumed + 10,
-      60_000,
-    );
+    const stats = await viewer
+      .waitForStats('B decodes A again on the surviving node', (s) => framesDecoded(s) > resumed + 10, 60_000)
+      .catch(async (err: unknown) => {
+        // What each SDK saw after the kill, to tell a missed republish from a missed subscription.
+        const seen = async (page: ClientPage) =>
+          (await page.events())
+            .filter((e) => e.at >= killedAt)
+            .map((e) => `${e.at - killedAt}ms ${e.name} ${JSON.stringify(e.payload ?? {})}`)
+            .slice(-25);
+        throw new Error(
+          `${String(err)}\nA after the kill: ${(await seen(anchor)).join(' | ')}\nB: ${(await seen(viewer)).join(' | ')}`,
+        );
+      });
     const failoverMs = Date.now() - killedAt;
     console.log(
       `# node-a killed; B decoding A again on node-b after ${failoverMs} ms (framesDecoded=${framesDecoded(stats)}); ` +
