@@ -3,11 +3,14 @@
  * under a unique key prefix, one PostgreSQL store), pages entering through node B into a room placed on node A.
  * Node A is killed with SIGKILL mid-call; without any user action both pages reconnect, the room is placed anew
  * on B, A publishes again and B decodes A's video again. Prints the failover time (kill → frames decoded again).
+ * The app's callback receiver sees one room: one 101, one 103 per user, and their 104s and the 102 at the end.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -30,6 +33,14 @@ interface Node {
   id: string;
   url: string;
   process: ChildProcess;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await sleep(100);
+  }
 }
 
 /** Waits until the page reports CONNECTED after `since` (having been RECONNECTING); returns ms since `since`. */
@@ -56,10 +67,26 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
   let dataDir: string;
   let pages: Pages | undefined;
   const nodes: Node[] = [];
+  /** `EventType:UserId` of each room callback (group 1) the dev app's receiver got, in arrival order. */
+  const roomCallbacks: string[] = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        EventGroupId: number;
+        EventType: number;
+        EventInfo: { UserId?: string };
+      };
+      if (body.EventGroupId === 1) roomCallbacks.push(`${body.EventType}:${body.EventInfo.UserId ?? ''}`);
+      res.writeHead(200).end();
+    });
+  });
 
   /** Starts node `id` as a child process; resolves with its URL once it listens and is registered. */
-  async function startNode(id: string, rtcMinPort: number): Promise<Node> {
+  async function startNode(id: string, rtcMinPort: number, callbackUrl?: string): Promise<Node> {
     const overrides = {
+      callbacks: { allowedHosts: ['127.0.0.1'], allowInsecureHttp: true },
       cluster: { redisUrl: testRedisUrl(), nodeId: id, region: 'default', secret: SECRET, keyPrefix: keyspace.prefix },
       storage: { regions: { default: { driver: 'postgres', url: db.url } } },
       media: { rtcMinPort, rtcMaxPort: rtcMinPort + 199 },
@@ -69,6 +96,7 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
         ...process.env,
         CONCLAVE_TEST_DATA_DIR: dataDir,
         CONCLAVE_TEST_OVERRIDES: JSON.stringify(overrides),
+        ...(callbackUrl ? { CONCLAVE_TEST_CALLBACK_URL: callbackUrl } : {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -87,8 +115,11 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     db = await createTestPostgresDatabase();
     keyspace = await testKeyspace();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-failover-'));
-    // One after the other: the first creates the dev app in the shared store.
-    await startNode('node-a', 46000);
+    receiver.listen(0, '127.0.0.1');
+    await new Promise((r) => receiver.once('listening', r));
+    const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+    // One after the other: the first creates the dev app in the shared store (and sets its callback URL).
+    await startNode('node-a', 46000, callbackUrl);
     await startNode('node-b', 46200);
   });
   after(async () => {
@@ -98,6 +129,8 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     const exited = Promise.all(running.map((n) => new Promise((r) => n.process.once('exit', r))));
     for (const node of running) node.process.kill('SIGKILL');
     await exited;
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
     await keyspace?.cleanup();
     await db?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -122,6 +155,9 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
       { timeoutMs: 40_000 },
     );
     assert.equal(await lease(), 'node-a', 'the room is served by node A before the kill');
+
+    await until('the entries reported', () => roomCallbacks.length >= 3);
+    assert.deepEqual(roomCallbacks, ['101:userA', '103:userA', '103:userB'], 'the room and both entries, from node A');
 
     const killedAt = Date.now();
     a.process.kill('SIGKILL');
@@ -151,6 +187,15 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     // Nothing was asked of the user: no error events; the room now lives on node B.
     for (const page of [anchor, viewer]) assert.deepEqual(await page.events('error'), [], `${page.name}: no error`);
     assert.equal(await lease(), 'node-b');
+    // Node B continued the room: no second 101, no second entry; leaving ends it once.
+    for (const page of [viewer, anchor]) assert.equal((await page.invoke('exitRoom')).ok, true);
     await Promise.all([anchor.close(), viewer.close()]);
+    await until(`the room closed (callbacks: ${roomCallbacks.join(', ')})`, () => roomCallbacks.includes('102:'));
+    assert.deepEqual(roomCallbacks.slice(0, 3), ['101:userA', '103:userA', '103:userB']);
+    assert.deepEqual(
+      roomCallbacks.slice(3).sort(),
+      ['102:', '104:userA', '104:userB'],
+      `one room, each user entered and left once (callbacks: ${roomCallbacks.join(', ')})`,
+    );
   });
 });

@@ -214,6 +214,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     },
     disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
     maxRoomsPerApp: config.rooms.maxRoomsPerApp,
+    // A room taken over from a node that died continues there (cluster/room-succession.ts).
+    predecessorOf: (key) => cluster?.succession.predecessorOf(key),
   });
   let cluster: ClusterNode | undefined;
   // The server API acts on the room wherever it is served: in a cluster through the node serving it.
