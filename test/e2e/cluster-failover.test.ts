@@ -6,34 +6,12 @@
  * The app's callback receiver sees one room: one 101, one 103 per user, and their 104s and the 102 at the end.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { generateUserSig } from '../../packages/server/src/auth/index.ts';
-import { testKeyspace, testRedisUrl } from '../../packages/server/src/cluster/testing/keyspace.ts';
-import { loadOrCreateDevKeys } from '../../packages/server/src/dev-keys.ts';
-import {
-  createTestPostgresDatabase,
-  type TestPostgresDatabase,
-} from '../../packages/server/src/storage/postgres/test-database.ts';
 import { launchPages, sleep, type ClientPage, type Pages } from './harness.ts';
+import { LocalCluster } from './local-cluster.ts';
 import { framesDecoded, oneWayVideoCall } from './network.ts';
-
-const SERVER = fileURLToPath(new URL('../../packages/server/src/testing/server-process.ts', import.meta.url));
-const SECRET = crypto.randomBytes(24).toString('base64');
-
-interface Node {
-  id: string;
-  url: string;
-  process: ChildProcess;
-}
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -62,11 +40,8 @@ async function connectedAgain(page: ClientPage, since: number): Promise<number> 
 }
 
 describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)', { timeout: 120_000 }, () => {
-  let db: TestPostgresDatabase;
-  let keyspace: Awaited<ReturnType<typeof testKeyspace>>;
-  let dataDir: string;
+  let cluster: LocalCluster;
   let pages: Pages | undefined;
-  const nodes: Node[] = [];
   /** `EventType:UserId` of each room callback (group 1) the dev app's receiver got, in arrival order. */
   const roomCallbacks: string[] = [];
   const receiver = http.createServer((req, res) => {
@@ -83,73 +58,33 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     });
   });
 
-  /** Starts node `id` as a child process; resolves with its URL once it listens and is registered. */
-  async function startNode(id: string, rtcMinPort: number, callbackUrl?: string): Promise<Node> {
-    const overrides = {
-      callbacks: { allowedHosts: ['127.0.0.1'], allowInsecureHttp: true },
-      cluster: { redisUrl: testRedisUrl(), nodeId: id, region: 'default', secret: SECRET, keyPrefix: keyspace.prefix },
-      storage: { regions: { default: { driver: 'postgres', url: db.url } } },
-      media: { rtcMinPort, rtcMaxPort: rtcMinPort + 199 },
-    };
-    const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-      env: {
-        ...process.env,
-        CONCLAVE_TEST_DATA_DIR: dataDir,
-        CONCLAVE_TEST_OVERRIDES: JSON.stringify(overrides),
-        ...(callbackUrl ? { CONCLAVE_TEST_CALLBACK_URL: callbackUrl } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const node = { id, url: '', process: child };
-    nodes.push(node);
-    node.url = await new Promise<string>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code} before it was ready`)));
-      readline.createInterface({ input: child.stdout! }).once('line', (line) => {
-        resolve((JSON.parse(line) as { url: string }).url);
-      });
-    });
-    return node;
-  }
-
   before(async () => {
-    db = await createTestPostgresDatabase();
-    keyspace = await testKeyspace();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-failover-'));
+    cluster = await LocalCluster.create();
     receiver.listen(0, '127.0.0.1');
     await new Promise((r) => receiver.once('listening', r));
     const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
     // One after the other: the first creates the dev app in the shared store (and sets its callback URL).
-    await startNode('node-a', 46000, callbackUrl);
-    await startNode('node-b', 46200);
+    await cluster.startNode('node-a', 46000, callbackUrl);
+    await cluster.startNode('node-b', 46200);
   });
   after(async () => {
     await pages?.close();
-    // A process killed by a signal has `signalCode` set and `exitCode` null; only a live one is waited for.
-    const running = nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
-    const exited = Promise.all(running.map((n) => new Promise((r) => n.process.once('exit', r))));
-    for (const node of running) node.process.kill('SIGKILL');
-    await exited;
     receiver.closeAllConnections();
     await new Promise((r) => receiver.close(r));
-    await keyspace?.cleanup();
-    await db?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await cluster?.close();
   });
 
   test("kill -9 of the room's node: both pages are back on the other node with video, no user action", async () => {
-    const [a, b] = nodes as [Node, Node];
-    const keys = loadOrCreateDevKeys({ dataDir } as never);
-    pages = await launchPages(b.url);
+    pages = await launchPages(cluster.nodes.get('node-b')!.url);
     // The room is placed on node A up front (its lease written as the first join would write it), so that the
     // entry node B outlives the kill; node A renews the lease once it serves the room.
-    const lease = () => keyspace.redis.get(`${keyspace.prefix}room:${keys.sdkAppId}#9301`);
-    await keyspace.redis.set(`${keyspace.prefix}room:${keys.sdkAppId}#9301`, 'node-a', 'PX', 15_000);
+    const lease = () => cluster.lease(9301);
+    await cluster.placeRoom(9301, 'node-a');
     const [anchor, viewer] = await oneWayVideoCall(
       {
         newPage: (name, options) => pages!.newPage(name, options),
-        sdkAppId: keys.sdkAppId,
-        userSig: (userId) =>
-          generateUserSig({ sdkAppId: keys.sdkAppId, userId, secretKey: keys.secretKey, expireSeconds: 3600 }),
+        sdkAppId: cluster.devApp.sdkAppId,
+        userSig: (userId) => cluster.userSig(userId),
       },
       9301,
       { timeoutMs: 40_000 },
@@ -160,7 +95,7 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     assert.deepEqual(roomCallbacks, ['101:userA', '103:userA', '103:userB'], 'the room and both entries, from node A');
 
     const killedAt = Date.now();
-    a.process.kill('SIGKILL');
+    void cluster.kill('node-a');
 
     // Each page reconnects by itself: RECONNECTING, then CONNECTED again after the kill.
     const reconnected = await Promise.all([anchor, viewer].map((page) => connectedAgain(page, killedAt)));
