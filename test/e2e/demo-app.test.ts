@@ -1,7 +1,7 @@
 /**
  * The demo conference app (packages/server/public/demo) driven by clicks in two real Chromium pages, the way a
  * user does: the pre-join device check shows the camera and the microphone level; both join end-to-end encrypted
- * and see the same security code; the host mutes everyone (the participant's mic turns off and unmuting is
+ * and see the same security code; the speaking participant's tile is highlighted and takes the speaker view; the host mutes everyone (the participant's mic turns off and unmuting is
  * refused); a chat message shows up in the other page; in on-stage mode the participant raises a hand, the host
  * sees it in the participant list and brings them on stage; the host removes them and their tile disappears.
  * The rules themselves are tested in conference-control.test.ts and the server's unit tests.
@@ -97,6 +97,12 @@ describe('demo conference app (Chromium)', { timeout: 240_000 }, () => {
     const [hostCode, aliceCode] = [await securityCode(host), await securityCode(alice)];
     assert.equal(hostCode, aliceCode);
     await until('network quality', async () => (await host.getAttribute('#net-quality', 'data-quality')) !== '0');
+    // Active speaker: alice's fake microphone tone rings her tile; the speaker view shows one tile large.
+    await visible(host, '.tile[data-key="alice:main"].speaking');
+    await host.click('#toggle-layout');
+    await visible(host, '#focus .tile[data-key="alice:main"]');
+    await host.click('#toggle-layout');
+    await visible(host, '#grid .tile[data-key="alice:main"]');
 
     // Mute all: alice's microphone is turned off by the server; unmuting is refused while the ban holds.
     await host.click('#toggle-people');

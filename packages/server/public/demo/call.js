@@ -125,6 +125,7 @@ function subscribe(trtc, E) {
         primary: true,
         onClick: () =>
           accept()
+            .then(() => becomeAnchor())
             .then(() => (device === 'microphone' ? startMic() : startCamera()))
             .then(refresh)
             .catch((err) => toast('That did not work', describeError(err), 'error')),
@@ -172,13 +173,18 @@ function isHostNow(control) {
   return control.ownerId === state.userId || control.adminIds.includes(state.userId);
 }
 
+/** An audience member switches to anchor before opening a device (a host asked, or a seat was given). */
+async function becomeAnchor() {
+  if (state.role !== 'audience') return;
+  await state.trtc.switchRole('anchor');
+  state.role = 'anchor';
+  ensureTile('local', 'main');
+}
+
 /** Given a seat: become an anchor (seats do not change TRTC roles) and offer to open the devices. */
 async function onStage() {
   try {
-    if (state.role === 'audience') {
-      await state.trtc.switchRole('anchor');
-      state.role = 'anchor';
-    }
+    await becomeAnchor();
     ensureTile('local', 'main');
     toast('You are on stage', 'Turn on your microphone or camera to speak.', 'info', 8000);
   } catch (err) {
