@@ -1,7 +1,8 @@
 /**
  * The demo conference app (packages/server/public/demo) driven by clicks in two real Chromium pages, the way a
  * user does: the pre-join device check shows the camera and the microphone level; both join end-to-end encrypted
- * and see the same security code; the speaking participant's tile is highlighted and takes the speaker view; the host mutes everyone (the participant's mic turns off and unmuting is
+ * and see the same security code; the speaking participant's tile is highlighted and takes the speaker view; a
+ * screen share takes the large tile; the host mutes everyone (the participant's mic turns off and unmuting is
  * refused); a chat message shows up in the other page; in on-stage mode the participant raises a hand, the host
  * sees it in the participant list and brings them on stage; the host removes them and their tile disappears.
  * The rules themselves are tested in conference-control.test.ts and the server's unit tests.
@@ -103,6 +104,11 @@ describe('demo conference app (Chromium)', { timeout: 240_000 }, () => {
     await visible(host, '#focus .tile[data-key="alice:main"]');
     await host.click('#toggle-layout');
     await visible(host, '#grid .tile[data-key="alice:main"]');
+    // A screen share takes the large tile on the other side, and goes away when it stops.
+    await host.click('#toggle-share');
+    await visible(alice, '#focus .tile[data-key="host:sub"].has-video');
+    await host.click('#toggle-share');
+    await alice.locator('.tile[data-key="host:sub"]').waitFor({ state: 'detached', timeout: TIMEOUT });
 
     // Mute all: alice's microphone is turned off by the server; unmuting is refused while the ban holds.
     await host.click('#toggle-people');
