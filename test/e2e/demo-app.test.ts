@@ -3,13 +3,14 @@
  * user does: the pre-join device check shows the camera and the microphone level; both join end-to-end encrypted
  * and see the same security code; the speaking participant's tile is highlighted and takes the speaker view; a
  * screen share takes the large tile; the host mutes everyone (the participant's mic turns off and unmuting is
- * refused); a chat message shows up in the other page; in on-stage mode the participant raises a hand, the host
- * sees it in the participant list and brings them on stage; the host removes them and their tile disappears.
+ * refused); a chat message shows up in the other page; a dropped connection shows the reconnecting banner until
+ * the session resumes; in on-stage mode the participant raises a hand, the host sees it in the participant list
+ * and brings them on stage; the host removes them and their tile disappears.
  * The rules themselves are tested in conference-control.test.ts and the server's unit tests.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { sleep, startE2E, type E2E } from './harness.ts';
 
 const ROOM = 8801;
@@ -27,10 +28,33 @@ after(async () => {
   await e2e?.close();
 });
 
+/**
+ * alice's signaling runs through Playwright's WebSocket routing so the test can cut it: `cut()` closes her
+ * socket and refuses new ones until `restore()`.
+ */
+const link = {
+  open: [] as WebSocketRoute[],
+  refusing: false,
+  cut() {
+    this.refusing = true;
+    for (const ws of this.open.splice(0)) void ws.close({ code: 4000, reason: 'test: network cut' });
+  },
+  restore() {
+    this.refusing = false;
+  },
+};
+
 /** Opens the demo page as `userId` (the server serves it at `/`, with its CSP). */
-async function openDemo(userId: string): Promise<Page> {
+async function openDemo(userId: string, options: { cuttable?: boolean } = {}): Promise<Page> {
   const context = await e2e.browser.newContext({ permissions: ['camera', 'microphone'] });
   contexts.push(context);
+  if (options.cuttable) {
+    await context.routeWebSocket(/\/signal/, (ws) => {
+      if (link.refusing) return void ws.close({ code: 4000, reason: 'test: network cut' });
+      ws.connectToServer();
+      link.open.push(ws);
+    });
+  }
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -88,7 +112,7 @@ describe('demo conference app (Chromium)', { timeout: 240_000 }, () => {
   test('pre-join check, join, mute all, chat, raise hand → on stage, kick', async () => {
     const host = await openDemo('host');
     await joinFromPrejoin(host, 'Hosting Hanna');
-    const alice = await openDemo('alice');
+    const alice = await openDemo('alice', { cuttable: true });
     await joinFromPrejoin(alice, 'Alice');
 
     // Both see each other's video; the security codes match; the network indicator has a reading.
@@ -130,6 +154,13 @@ describe('demo conference app (Chromium)', { timeout: 240_000 }, () => {
     await host.click('#toggle-chat');
     await visible(host, '#chat-list .message:has-text("hello from alice"):has-text("Alice")');
     await shot(host, 'host-chat');
+
+    // The signaling connection drops: the reconnecting banner shows until the SDK has resumed the session.
+    link.cut();
+    await visible(alice, '#reconnect-banner[data-state="RECONNECTING"]');
+    link.restore();
+    await alice.locator('#reconnect-banner').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    assert.equal(await alice.textContent('#connection-badge'), 'Connected');
 
     // On-stage mode: alice raises her hand; the host sees it in the list and brings her on stage.
     await host.click('#toggle-people');
