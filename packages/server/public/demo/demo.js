@@ -16,6 +16,12 @@ import { initTiles } from './tiles.js';
 
 const MAX_ROOM_ID = 4294967294;
 const USER_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
+/** Refusals a user can act on, in words. */
+const JOIN_REFUSALS = {
+  ROOM_LOCKED: 'The host has locked this room: nobody new can join until it is unlocked.',
+  ROOM_FULL: 'This room is full.',
+  E2EE_REQUIRED: 'This room requires end-to-end encryption: tick “End-to-end encryption” and join again.',
+};
 /** Whether the device check was started once (later role changes only restart it). */
 let prejoinStarted = false;
 const SDK_MISSING =
@@ -88,7 +94,7 @@ async function onJoinSubmit(event) {
     stopPrejoin();
     await join(form, credentials);
   } catch (err) {
-    showJoinError(`Could not join: ${describeError(err)}`);
+    showJoinError(JOIN_REFUSALS[err?.serverCode] ?? `Could not join: ${describeError(err)}`);
     syncRoleOptions();
   } finally {
     setJoining(false);
