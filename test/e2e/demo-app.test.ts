@@ -5,7 +5,7 @@
  * screen share takes the large tile; the host mutes everyone (the participant's mic turns off and unmuting is
  * refused); a chat message shows up in the other page; a dropped connection shows the reconnecting banner until
  * the session resumes; in on-stage mode the participant raises a hand, the host sees it in the participant list
- * and brings them on stage; the host removes them and their tile disappears.
+ * and brings them on stage; the host removes them and their tile disappears; a locked room keeps them out.
  * The rules themselves are tested in conference-control.test.ts and the server's unit tests.
  */
 import assert from 'node:assert/strict';
@@ -182,6 +182,12 @@ describe('demo conference app (Chromium)', { timeout: 240_000 }, () => {
     await visible(alice, '#join-screen');
     await visible(alice, '.toast:has-text("Removed from the room")');
     await host.locator('#people-list li[data-user-id="alice"]').waitFor({ state: 'detached', timeout: TIMEOUT });
+
+    // Lock: alice cannot come back while the room is locked, and is told why.
+    await host.click('#lock-room');
+    await until('room locked', async () => (await host.getAttribute('#lock-room', 'aria-pressed')) === 'true');
+    await alice.click('#join-button');
+    await visible(alice, '#join-error:has-text("locked this room")');
 
     for (const page of [host, alice]) assert.deepEqual((page as Page & { demoErrors: string[] }).demoErrors, []);
   });
