@@ -25,9 +25,13 @@ export interface S3TestServer {
 
 export async function startS3TestServer(bucket = 'recordings'): Promise<S3TestServer> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-s3rver-'));
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url)), directory, bucket], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url)), directory, bucket],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
