@@ -123,7 +123,6 @@ export const ErrorCodes = {
   RECORDING_START_FAILED: 'The recording task could not join the room',
   RECORDING_TASK_EXITED: 'The recording task has already exited',
   RECORDING_STORAGE_DENIED: "The cloud storage endpoint is refused by this server's outbound network policy",
-  RECORDER_AUTH_FAILED: 'The recorder credential is missing, expired or does not verify',
   RECORDING_FOREIGN_SOURCE:
     "The recording transport's first packet came from another address than the recorder's; the transport was closed",
   // Media plane (signaling-level)

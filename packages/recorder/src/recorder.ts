@@ -310,9 +310,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (packet.length > MAX_RTP_PACKET_BYTES || isRtcp(packet)) return;
     const rtp = parseRtp(packet);
     const track = rtp && this.#tracks.get(rtp.ssrc);
-    if (!rtp || !track || rtp.payloadType !== track.payloadType || track.paused) return;
+    if (!rtp || !track || rtp.payloadType !== track.payloadType) return;
+    // Media of a paused track still counts against MaxIdleTime: the room is not idle, only left out for now.
     this.#lastMediaAt = Date.now();
     this.#mediaSeen = true;
+    if (track.paused) return;
     if (track.vp8) {
       for (const frame of track.vp8.push(rtp)) this.#enqueue(track, frame.timestamp, frame.data, frame.keyframe);
     } else {

@@ -245,19 +245,15 @@ export class RecordingTasks {
     task.finished = new Promise<void>((r) => (resolve = r));
     try {
       const uploader = task.uploader;
+      await uploader?.close();
+      // A task that never joined reported 301 with Status 1 and nothing more.
+      if (!(await task.joined)) return;
       if (uploader) {
-        await uploader.close();
         const status = uploader.failed.length > 0 ? 1 : 0;
         emit(RecordingEventType.UploadStop, { Status: status });
-        const files = task.files.slice(0, MAX_FILES_PER_CALLBACK);
-        emit(RecordingEventType.Mp4Stop, {
-          Status: status,
-          FileList: files.map((f) => f.FileName),
-          FileMessage: files.map((f) => fileMessage(f)),
-        });
+        emit(RecordingEventType.Mp4Stop, { Status: status, ...filesPayload(task.files) });
       }
-      // A task that never joined reported 301 with Status 1 and has no 302.
-      if (await task.joined) emit(RecordingEventType.RecorderStop, { LeaveCode: LEAVE_CODE[reason] });
+      emit(RecordingEventType.RecorderStop, { LeaveCode: LEAVE_CODE[reason] });
     } finally {
       task.status = 'Exited';
       task.exitedAt = Date.now();
@@ -293,3 +289,23 @@ export class RecordingTasks {
       for (const t of list.slice(0, Math.max(0, list.length - MAX_EXITED_PER_APP))) this.#tasks.delete(t.id);
   }
 }
+
+/**
+ * 310's FileList and FileMessage: as many files as fit the callback outbox's body bound (long prefixes make
+ * long keys); the task's Describe lists them all.
+ */
+function filesPayload(files: StoredFile[]): { FileList: string[]; FileMessage: Record<string, unknown>[] } {
+  const payload = { FileList: [] as string[], FileMessage: [] as Record<string, unknown>[] };
+  let size = 0;
+  for (const file of files.slice(0, MAX_FILES_PER_CALLBACK)) {
+    const message = fileMessage(file);
+    size += file.FileName.length + JSON.stringify(message).length + 8;
+    if (size > MAX_FILES_JSON) break;
+    payload.FileList.push(file.FileName);
+    payload.FileMessage.push(message);
+  }
+  return payload;
+}
+
+/** Room for 310's file lists in an 8 KiB callback body. */
+const MAX_FILES_JSON = 6 * 1024;
