@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { generatePrivateMapKey, PrivilegeBits } from '../../packages/server/src/auth/index.ts';
-import { THUMBNAIL } from '../../packages/server/src/testing/media-tap.ts';
 import { LocalDirectoryStorage, Recorder, type StoredFile } from '../../packages/recorder/src/index.ts';
 import { sleep, startE2E, type ClientPage, type E2E } from './harness.ts';
+import { decodeThumbnails, ffprobe, showsCheckerboard } from './recording-media.ts';
 
 let e2e: E2E;
 let page: ClientPage;
@@ -125,67 +125,6 @@ async function recordFiveSeconds(
   const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / ((Date.now() - wallBefore) / 1000);
   const files = await r.stop();
   return { files, warnings, cpuMsPerSecond };
-}
-
-function ffprobe(file: string): { codec_type: string; codec_name: string; nb_read_frames?: string }[] {
-  const result = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-show_entries',
-      'stream=codec_type,codec_name,nb_read_frames',
-      '-of',
-      'json',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(result.status, 0, result.stderr);
-  return (JSON.parse(result.stdout) as { streams: never[] }).streams;
-}
-
-/** Every video frame ffmpeg decodes from `file`, as grayscale thumbnails. */
-function decodeThumbnails(file: string): Buffer[] {
-  const result = spawnSync(
-    'ffmpeg',
-    [
-      '-v',
-      'quiet',
-      '-i',
-      file,
-      '-map',
-      '0:v:0',
-      '-fps_mode',
-      'passthrough', // one thumbnail per stored frame, no duplicates to a constant rate
-      '-vf',
-      `scale=${THUMBNAIL.width}:${THUMBNAIL.height}:flags=area,format=gray`,
-      '-f',
-      'rawvideo',
-      '-',
-    ],
-    { maxBuffer: 256 << 20 },
-  );
-  const raw = result.stdout ?? Buffer.alloc(0);
-  const size = THUMBNAIL.width * THUMBNAIL.height;
-  const frames: Buffer[] = [];
-  for (let o = 0; o + size <= raw.length; o += size) frames.push(raw.subarray(o, o + size));
-  return frames;
-}
-
-/** Whether a thumbnail shows the checkerboard: white, black / black, white quadrants. */
-function showsCheckerboard(frame: Buffer): boolean {
-  const { width, height } = THUMBNAIL;
-  const mean = (x0: number, y0: number) => {
-    let sum = 0;
-    let n = 0;
-    for (let y = y0 + height / 8; y < y0 + (3 * height) / 8 - 1; y++)
-      for (let x = x0 + width / 8; x < x0 + (3 * width) / 8; x++, n++) sum += frame[y * width + x] ?? 0;
-    return sum / n;
-  };
-  const [tl, tr, bl, br] = [mean(0, 0), mean(width / 2, 0), mean(0, height / 2), mean(width / 2, height / 2)];
-  return tl > 180 && br > 180 && tr < 75 && bl < 75;
 }
 
 /** Nothing but finished files in the storage directory (the work folder is gone). */

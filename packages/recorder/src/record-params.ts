@@ -6,6 +6,18 @@ import { z } from 'zod';
 
 const userIds = z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).max(100);
 
+/** TRTC's SubscribeStreamUserIds: allow and deny lists per kind (deny wins). */
+export const subscribeStreamUserIdsSchema = z
+  .object({
+    SubscribeAudioUserIds: userIds.optional(),
+    UnSubscribeAudioUserIds: userIds.optional(),
+    SubscribeVideoUserIds: userIds.optional(),
+    UnSubscribeVideoUserIds: userIds.optional(),
+  })
+  .strict();
+
+export type SubscribeStreamUserIds = z.infer<typeof subscribeStreamUserIdsSchema>;
+
 export const recordParamsSchema = z
   .object({
     /** 1: one file per user (single stream). */
@@ -16,15 +28,7 @@ export const recordParamsSchema = z
     StreamType: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
     /** Minutes per file before a new one starts (TRTC: 1..1440, default 1440). */
     MaxMediaFileDuration: z.number().int().min(1).max(1440).default(1440),
-    SubscribeStreamUserIds: z
-      .object({
-        SubscribeAudioUserIds: userIds.optional(),
-        UnSubscribeAudioUserIds: userIds.optional(),
-        SubscribeVideoUserIds: userIds.optional(),
-        UnSubscribeVideoUserIds: userIds.optional(),
-      })
-      .strict()
-      .optional(),
+    SubscribeStreamUserIds: subscribeStreamUserIdsSchema.optional(),
   })
   .strict();
 

@@ -12,7 +12,7 @@ import type { RemoteStream, RecordStreamAnswer } from '@conclave/protocol';
 import type { FrameDecryptor } from './frame-decryptor.ts';
 import { roomKeyId, sharedSecretDecryptor } from './frame-decryptor.ts';
 import { OpusDepacketizer } from './opus-depacketizer.ts';
-import { recordLimits, type RecordLimits, type RecordParams } from './record-params.ts';
+import { recordLimits, type RecordLimits, type RecordParams, type SubscribeStreamUserIds } from './record-params.ts';
 import {
   buildEmptyReceiverReport,
   buildPli,
@@ -60,8 +60,18 @@ export interface RecorderOptions {
 /** Why a recording ended: LeaveCode-like. */
 export type StopReason = 'requested' | 'idle' | 'kicked' | 'disconnected' | 'failed';
 
+/** ModifyCloudRecording's changes (TRTC: SubscribeStreamUserIds, MixLayoutParams). */
+export interface RecorderModification {
+  /** New allow/deny lists; replaces the old ones whole. Applied live in RecordMode 1. */
+  subscribe?: SubscribeStreamUserIds;
+  /** TRTC MixLayoutParams as given; kept for mixed mode (RecordMode 2), which lays it out. */
+  mixLayout?: Record<string, unknown>;
+}
+
 type RecorderEvents = {
   file: [file: StoredFile];
+  /** modify() was applied. */
+  modified: [change: RecorderModification];
   /** A problem that did not stop the task (a failed remux, frames that do not decrypt). */
   warning: [code: string, message: string];
   stopped: [reason: StopReason, files: StoredFile[]];
@@ -82,6 +92,8 @@ interface Track {
   chain: Promise<void>;
   /** A frame was lost after depacketizing (queue full, decryption failed, new segment): skip to a keyframe. */
   waitKeyframe: boolean;
+  /** Not recorded for now (ModifyCloudRecording's lists leave it out); packets are dropped. */
+  paused: boolean;
   written: number;
   undecryptable: number;
   warned: boolean;
@@ -92,12 +104,17 @@ const MAX_QUEUED_FRAMES = 256;
 const USER_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const RECORDER_SSRC = 0x52454331; // "REC1"
 const WARN_AFTER_UNDECRYPTABLE = 25;
+/** Streams of the room remembered for later subscription changes. */
+const MAX_KNOWN_STREAMS = 256;
 
 export class Recorder extends EventEmitter<RecorderEvents> {
   readonly taskId: string;
   readonly files: StoredFile[] = [];
   readonly #o: RecorderOptions;
-  readonly #limits: RecordLimits;
+  #limits: RecordLimits;
+  /** The room's streams as announced (recorded or not), so a modified list can pick them up later. */
+  readonly #streams = new Map<string, RemoteStream>();
+  #mixLayout: Record<string, unknown> | undefined;
   #signal: SignalSession | undefined;
   #socket: dgram.Socket | undefined;
   #sfu: { ip: string; port: number } | undefined;
@@ -147,6 +164,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         os: `node/${process.versions.node}`,
       });
       signal.onNotification('streamAdded', (s) => void this.#subscribe(s));
+      signal.onNotification('streamRemoved', ({ producerId }) => this.#streams.delete(producerId));
       signal.onNotification('participantLeft', ({ userId }) => this.#closeSegment(userId));
       signal.onNotification('kicked', () => void this.stop('kicked'));
       signal.on('close', () => void this.stop('disconnected'));
@@ -164,6 +182,37 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   stop(reason: StopReason = 'requested'): Promise<StoredFile[]> {
     this.#stopping ??= this.#stop(reason);
     return this.#stopping;
+  }
+
+  /**
+   * ModifyCloudRecording: new subscribe lists take effect at once (tracks left out stop being written, newly
+   * allowed streams are recorded from their next keyframe); a mix layout is kept for mixed mode.
+   */
+  async modify(change: RecorderModification): Promise<void> {
+    if (this.stopped) return;
+    if (change.mixLayout !== undefined) this.#mixLayout = change.mixLayout;
+    if (change.subscribe !== undefined) {
+      const limits = recordLimits({ ...this.#o.recordParams, SubscribeStreamUserIds: change.subscribe });
+      this.#limits = { ...this.#limits, wants: limits.wants.bind(limits), audio: limits.audio, video: limits.video };
+      const recorded = new Set<string>();
+      for (const track of this.#tracks.values()) {
+        recorded.add(track.producerId);
+        const wanted = this.#limits.wants(track.userId, track.kind);
+        if (!wanted) track.paused = true;
+        else if (track.paused) {
+          track.paused = false;
+          track.waitKeyframe = true;
+        }
+      }
+      for (const stream of [...this.#streams.values()])
+        if (!recorded.has(stream.producerId)) await this.#subscribe(stream);
+    }
+    this.emit('modified', change);
+  }
+
+  /** The last MixLayoutParams given through {@link modify} (mixed mode reads it). */
+  get mixLayout(): Record<string, unknown> | undefined {
+    return this.#mixLayout;
   }
 
   /** Frames written and frames that did not decrypt, per recorded track. */
@@ -213,7 +262,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   async #subscribe(stream: RemoteStream): Promise<void> {
     if (this.stopped || stream.streamType !== 'main') return; // screen shares: not built yet
-    if (!USER_ID.test(stream.userId) || !this.#limits.wants(stream.userId, stream.kind)) return;
+    if (!USER_ID.test(stream.userId)) return;
+    if (!this.#streams.has(stream.producerId) && this.#streams.size >= MAX_KNOWN_STREAMS) return;
+    this.#streams.set(stream.producerId, stream);
+    if (!this.#limits.wants(stream.userId, stream.kind)) return;
+    if ([...this.#tracks.values()].some((t) => t.producerId === stream.producerId)) return;
     let answer: RecordStreamAnswer;
     try {
       answer = await this.#signal!.request('recordStream', { producerId: stream.producerId });
@@ -239,6 +292,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       queued: 0,
       chain: Promise.resolve(),
       waitKeyframe: true,
+      paused: false,
       written: 0,
       undecryptable: 0,
       warned: false,
@@ -257,8 +311,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const rtp = parseRtp(packet);
     const track = rtp && this.#tracks.get(rtp.ssrc);
     if (!rtp || !track || rtp.payloadType !== track.payloadType) return;
+    // Media of a paused track still counts against MaxIdleTime: the room is not idle, only left out for now.
     this.#lastMediaAt = Date.now();
     this.#mediaSeen = true;
+    if (track.paused) return;
     if (track.vp8) {
       for (const frame of track.vp8.push(rtp)) this.#enqueue(track, frame.timestamp, frame.data, frame.keyframe);
     } else {
@@ -353,7 +409,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const now = Date.now();
     // Keyframes for every video track that waits for one (start, loss, new segment); the SFU throttles them.
     for (const track of this.#tracks.values()) {
-      if (track.kind === 'video' && (track.waitKeyframe || track.vp8!.needKeyframe))
+      if (track.kind === 'video' && !track.paused && (track.waitKeyframe || track.vp8!.needKeyframe))
         this.#send(buildPli(RECORDER_SSRC, track.ssrc));
     }
     if (!this.#mediaSeen) this.#send(buildEmptyReceiverReport(RECORDER_SSRC));

@@ -1,11 +1,12 @@
 /**
  * TRTC's cloud recording actions: CreateCloudRecording → TaskId, DescribeCloudRecording → Status and
- * StorageFileList, DeleteCloudRecording. Single-stream mode (RecordMode 1) into the server's configured
- * directory; mixed mode, cloud storage (S3) and ModifyCloudRecording are not built yet and are refused.
+ * StorageFileList, ModifyCloudRecording (SubscribeStreamUserIds applied live; MixLayoutParams handed to the
+ * recorder for mixed mode), DeleteCloudRecording. Files go to the server's configured directory, or through it
+ * to the customer's S3-compatible bucket (StorageParams.CloudStorage).
  */
 import { z } from 'zod';
 import { ConclaveError, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
-import { recordParamsSchema } from '@conclave/recorder';
+import { cloudStorageSchema, recordParamsSchema, subscribeStreamUserIdsSchema } from '@conclave/recorder';
 import type { RecordingTasks } from '../../recording/recording-tasks.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 
@@ -21,9 +22,30 @@ const createParams = z
     UserSig: z.string().min(1).max(4096),
     RecordParams: recordParamsSchema,
     StorageParams: z
-      .object({ CloudStorage: z.object({ FileNamePrefix: z.array(z.string().max(64)).max(4).optional() }).strict() })
+      .object({
+        CloudStorage: z.union([
+          cloudStorageSchema,
+          // Only folders: the files stay in the server's directory (named with the prefix).
+          z.object({ FileNamePrefix: z.array(z.string().max(64)).max(4).optional() }).strict(),
+        ]),
+      })
       .strict()
       .optional(),
+  })
+  .strict();
+
+/** MixLayoutParams as TRTC defines it; mixed mode validates the layout itself. Bounded in size here. */
+const MAX_LAYOUT_JSON = 16 * 1024;
+const mixLayoutParams = z
+  .looseObject({ MixLayoutMode: z.number().int().min(1).max(4).optional() })
+  .refine((v) => JSON.stringify(v).length <= MAX_LAYOUT_JSON, `MixLayoutParams is limited to ${MAX_LAYOUT_JSON} bytes`);
+
+const modifyParams = z
+  .object({
+    SdkAppId: sdkAppIdParam,
+    TaskId: taskId,
+    MixLayoutParams: mixLayoutParams.optional(),
+    SubscribeStreamUserIds: subscribeStreamUserIdsSchema.optional(),
   })
   .strict();
 
@@ -36,7 +58,8 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         if (!/^\d+$/.test(p.RoomId) || n < 1 || n > 4294967294) throw new ConclaveError('INVALID_ROOM_ID');
         room = { roomId: n };
       }
-      const prefix = p.StorageParams?.CloudStorage.FileNamePrefix?.join('_');
+      const storage = p.StorageParams?.CloudStorage;
+      const prefix = storage?.FileNamePrefix?.join('_');
       const TaskId = await tasks.create({
         sdkAppId: p.SdkAppId,
         room,
@@ -44,6 +67,7 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         userSig: p.UserSig,
         recordParams: p.RecordParams,
         ...(prefix ? { fileNamePrefix: prefix } : {}),
+        ...(storage && 'Bucket' in storage ? { cloudStorage: storage } : {}),
       });
       return { TaskId };
     }),
@@ -64,6 +88,13 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         };
       },
     ),
+    defineAction('ModifyCloudRecording', modifyParams, async (p) => {
+      await tasks.modify(p.SdkAppId, p.TaskId, {
+        ...(p.SubscribeStreamUserIds ? { subscribe: p.SubscribeStreamUserIds } : {}),
+        ...(p.MixLayoutParams ? { mixLayout: p.MixLayoutParams } : {}),
+      });
+      return { TaskId: p.TaskId };
+    }),
     defineAction('DeleteCloudRecording', z.object({ SdkAppId: sdkAppIdParam, TaskId: taskId }).strict(), async (p) => {
       await tasks.delete(p.SdkAppId, p.TaskId);
       return { TaskId: p.TaskId };
