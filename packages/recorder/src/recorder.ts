@@ -12,6 +12,8 @@ import type { RemoteStream, RecordStreamAnswer } from '@conclave/protocol';
 import type { FrameDecryptor } from './frame-decryptor.ts';
 import { roomKeyId, sharedSecretDecryptor } from './frame-decryptor.ts';
 import { OpusDepacketizer } from './opus-depacketizer.ts';
+import { MixedRecording } from './mix/mixed-recording.ts';
+import { mixOutputFormat, parseMixLayout, type MixLayoutParams, type MixTranscodeParams } from './mix/mix-params.ts';
 import { recordLimits, type RecordLimits, type RecordParams } from './record-params.ts';
 import {
   buildEmptyReceiverReport,
@@ -38,8 +40,10 @@ export interface RecorderOptions {
   userSig: string;
   privateMapKey: string;
   storage: LocalDirectoryStorage;
-  /** TRTC RecordParams (RecordMode 1). */
+  /** TRTC RecordParams (RecordMode 1 single stream, 2 mixed). */
   recordParams?: RecordParams;
+  /** RecordMode 2: TRTC's MixLayoutParams (default: grid) and MixTranscodeParams. */
+  mix?: { layout?: MixLayoutParams; transcode?: MixTranscodeParams };
   /** Shared-secret E2EE: the room's secret, held only here. */
   e2ee?: { mode: 'shared'; secret: string };
   /**
@@ -70,6 +74,8 @@ type RecorderEvents = {
 interface Track {
   userId: string;
   kind: 'audio' | 'video';
+  /** 0 main, 1 sub (screen share: recorded in mixed mode). */
+  mediaId: 0 | 1;
   ssrc: number;
   payloadType: number;
   mimeType: string;
@@ -106,6 +112,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   readonly #segments = new Map<string, UserSegment>();
   readonly #finishing: Promise<void>[] = [];
   #workDir: string | undefined;
+  /** RecordMode 2: the mixer that takes every frame instead of the per-user segments. */
+  #mix: MixedRecording | undefined;
+  /** Users in the order they entered the room (mixed layouts place them so). */
+  readonly #joinOrder = new Map<string, number>();
+  #joins = 0;
   #tick: NodeJS.Timeout | undefined;
   #lastMediaAt = Date.now();
   #mediaSeen = false;
@@ -118,6 +129,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.taskId = options.taskId ?? crypto.randomBytes(12).toString('hex');
     const limits = recordLimits(options.recordParams);
     this.#limits = { ...limits, ...options.limits, wants: limits.wants };
+    // Validate the mix parameters before joining (they come from a Cloud API request).
+    if (limits.mode === 2) {
+      parseMixLayout(options.mix?.layout);
+      mixOutputFormat(options.mix?.transcode);
+    }
   }
 
   /** Joins the room and starts recording every stream it wants; resolves once joined. */
@@ -131,6 +147,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       });
     }
     this.#workDir = o.storage.workDirectory(this.taskId);
+    if (this.#limits.mode === 2) this.#mix = this.#mixedRecording(this.#workDir);
     try {
       const signal = await SignalSession.connect(o.serverUrl, { insecureTls: o.insecureTls ?? false });
       this.#signal = signal;
@@ -146,8 +163,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         sdkVersion: 'conclave-recorder/0.1',
         os: `node/${process.versions.node}`,
       });
+      for (const p of answer.participants) this.#joined(p.userId);
+      signal.onNotification('participantJoined', (p) => this.#joined(p.userId));
       signal.onNotification('streamAdded', (s) => void this.#subscribe(s));
-      signal.onNotification('participantLeft', ({ userId }) => this.#closeSegment(userId));
+      signal.onNotification('participantLeft', ({ userId }) => {
+        this.#joinOrder.delete(userId);
+        if (this.#mix) this.#mix.userLeft(userId, Date.now());
+        else this.#closeSegment(userId);
+      });
+      signal.onNotification('streamRemoved', ({ producerId }) => this.#streamRemoved(producerId));
       signal.onNotification('kicked', () => void this.stop('kicked'));
       signal.on('close', () => void this.stop('disconnected'));
       await this.#openTransport(signal);
@@ -176,6 +200,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     }));
   }
 
+  /**
+   * ModifyCloudRecording's MixLayoutParams: the new layout applies from now on (what is already recorded keeps
+   * its layout). Throws when the task is not mixed (RecordMode 1) or the parameters are invalid.
+   */
+  modifyMixLayout(params: MixLayoutParams): void {
+    if (this.#limits.mode !== 2) throw new Error('ModifyCloudRecording: MixLayoutParams needs RecordMode 2');
+    const layout = parseMixLayout(params);
+    if (this.#mix?.modifyLayout(layout, Date.now())) this.#waitKeyframes();
+  }
+
   get stopped(): boolean {
     return this.#stopping !== undefined;
   }
@@ -191,6 +225,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.#socket = undefined;
     await Promise.all([...this.#tracks.values()].map((t) => t.chain));
     for (const userId of [...this.#segments.keys()]) this.#closeSegment(userId, reason === 'failed');
+    await this.#mix?.close(Date.now(), reason === 'failed');
     await Promise.all(this.#finishing);
     this.#decryptor?.close();
     if (this.#workDir) this.#o.storage.removeWorkDirectory(this.#workDir);
@@ -212,7 +247,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   }
 
   async #subscribe(stream: RemoteStream): Promise<void> {
-    if (this.stopped || stream.streamType !== 'main') return; // screen shares: not built yet
+    // Screen shares (sub streams) are recorded in mixed mode; single-stream files hold the main stream only.
+    if (this.stopped || (stream.streamType !== 'main' && !this.#mix)) return;
     if (!USER_ID.test(stream.userId) || !this.#limits.wants(stream.userId, stream.kind)) return;
     let answer: RecordStreamAnswer;
     try {
@@ -230,6 +266,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.#tracks.set(answer.ssrc >>> 0, {
       userId: stream.userId,
       kind,
+      mediaId: stream.streamType === 'sub' ? 1 : 0,
       ssrc: answer.ssrc >>> 0,
       payloadType: answer.payloadType,
       mimeType: answer.mimeType,
@@ -295,6 +332,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   #write(track: Track, rtp: number, frame: Buffer, keyframe: boolean, now: number): void {
     if (this.#stopping) return;
+    if (this.#mix) {
+      this.#writeMixed(this.#mix, track, rtp, frame, keyframe, now);
+      return;
+    }
     let segment = this.#segments.get(track.userId);
     if (!segment) {
       segment = new UserSegment(track.userId, this.#workDir!, now);
@@ -308,6 +349,59 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     track.waitKeyframe = false;
     if (segment.writeVideo(track.ssrc, rtp, frame, keyframe, now)) track.written++;
     else track.waitKeyframe = true;
+  }
+
+  #writeMixed(mix: MixedRecording, track: Track, rtp: number, frame: Buffer, keyframe: boolean, now: number): void {
+    if (track.kind === 'audio') {
+      if (mix.writeAudio(track.userId, track.mediaId, track.ssrc, rtp, frame, now)) track.written++;
+      return;
+    }
+    if (track.waitKeyframe && !keyframe) return;
+    track.waitKeyframe = false;
+    if (mix.writeVideo(track.userId, track.mediaId, track.ssrc, rtp, frame, keyframe, now)) track.written++;
+    else track.waitKeyframe = true;
+  }
+
+  #mixedRecording(workDir: string): MixedRecording {
+    const o = this.#o;
+    const room = 'roomId' in o.room ? String(o.room.roomId) : o.room.strRoomId;
+    return new MixedRecording({
+      workDir,
+      layout: parseMixLayout(o.mix?.layout),
+      format: mixOutputFormat(o.mix?.transcode),
+      audio: this.#limits.audio,
+      video: this.#limits.video,
+      outputPath: (startedAt) =>
+        o.storage.finalPath([this.taskId, String(o.sdkAppId), room, 'mix', String(startedAt)], 'webm'),
+      onFile: (file) => {
+        this.files.push(file);
+        this.emit('file', file);
+      },
+      onWarning: (code, message) => void this.emit('warning', code, message),
+      joinRank: (userId) => this.#joinOrder.get(userId) ?? Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  #joined(userId: string): void {
+    this.#joinOrder.delete(userId); // a user who enters again goes to the end
+    if (this.#joinOrder.size < 10_000) this.#joinOrder.set(userId, this.#joins++);
+  }
+
+  /** A stream stopped without its user leaving (a screen share ended): its mixed tile goes. */
+  #streamRemoved(producerId: string): void {
+    if (!this.#mix) return; // single-stream files end when their user leaves or the task stops
+    for (const [ssrc, track] of this.#tracks) {
+      if (track.producerId !== producerId) continue;
+      this.#tracks.delete(ssrc);
+      const others = [...this.#tracks.values()].some((t) => t.userId === track.userId && t.mediaId === track.mediaId);
+      if (!others) this.#mix?.streamEnded(track.userId, track.mediaId, Date.now());
+    }
+  }
+
+  /** Every video track restarts at a keyframe (a new file). */
+  #waitKeyframes(userId?: string): void {
+    for (const track of this.#tracks.values())
+      if (userId === undefined || track.userId === userId) track.waitKeyframe = true;
   }
 
   #undecryptable(track: Track, reason: string): void {
@@ -357,11 +451,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         this.#send(buildPli(RECORDER_SSRC, track.ssrc));
     }
     if (!this.#mediaSeen) this.#send(buildEmptyReceiverReport(RECORDER_SSRC));
+    const mixStarted = this.#mix?.fileStartedAt;
+    if (mixStarted !== undefined && now - mixStarted >= this.#limits.maxFileMs) {
+      this.#mix!.rollover(now);
+      this.#waitKeyframes();
+    }
     // MaxMediaFileDuration: a new file per user; its video starts at the next keyframe.
     for (const [userId, segment] of [...this.#segments]) {
       if (now - segment.startedAt < this.#limits.maxFileMs) continue;
       this.#closeSegment(userId);
-      for (const track of this.#tracks.values()) if (track.userId === userId) track.waitKeyframe = true;
+      this.#waitKeyframes(userId);
     }
     if (now - this.#lastMediaAt >= this.#limits.maxIdleMs) void this.stop('idle');
   }

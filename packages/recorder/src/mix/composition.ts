@@ -10,6 +10,8 @@ import type { MixLayout } from './mix-params.ts';
 export interface CapturedStream {
   userId: string;
   mediaId: 0 | 1;
+  /** The user's place in the room's join order (TRTC's templates place users in the order they entered). */
+  joinRank: number;
   /** Presence on the file's clock, ms from the file's start. */
   startMs: number;
   endMs: number;
@@ -69,9 +71,10 @@ export function planComposition(options: {
   for (const s of streams) cuts.add(clamp(s.startMs, durationMs)).add(clamp(s.endMs, durationMs));
   for (const l of layouts) cuts.add(clamp(l.atMs, durationMs));
   const times = [...cuts].sort((a, b) => a - b);
-  // Join order: by arrival of each stream (ties: main before sub, then userId, so the order is stable).
+  // Join order (ties: first arrival, main before sub, then userId, so the order is stable).
   const ordered = [...streams].sort(
-    (a, b) => a.startMs - b.startMs || a.mediaId - b.mediaId || a.userId.localeCompare(b.userId),
+    (a, b) =>
+      a.joinRank - b.joinRank || a.startMs - b.startMs || a.mediaId - b.mediaId || a.userId.localeCompare(b.userId),
   );
   const branches = new Map<CapturedStream, Branch[]>();
   let count = 0;

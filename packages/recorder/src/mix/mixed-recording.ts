@@ -28,6 +28,8 @@ export interface MixedRecordingOptions {
   outputPath: (startedAt: number) => string;
   onFile: (file: StoredFile) => void;
   onWarning: (code: string, message: string) => void;
+  /** A user's place in the room's join order (default: when their first frame arrived). */
+  joinRank?: (userId: string) => number;
 }
 
 /** One mixed file being captured. */
@@ -35,6 +37,7 @@ class MixFile {
   readonly startedAt: number;
   readonly dir: string;
   readonly captures: StreamCapture[] = [];
+  readonly ranks = new Map<StreamCapture, number>();
   readonly current = new Map<string, StreamCapture>();
   readonly layouts: { atMs: number; layout: MixLayout }[];
 
@@ -144,6 +147,7 @@ export class MixedRecording {
       if (file.captures.length >= MAX_CAPTURES_PER_FILE) return undefined;
       capture = new StreamCapture(userId, mediaId, path.join(file.dir, `s${file.captures.length}`), now);
       file.captures.push(capture);
+      file.ranks.set(capture, this.#o.joinRank?.(userId) ?? now);
       file.current.set(key, capture);
     }
     return capture;
@@ -159,6 +163,7 @@ export class MixedRecording {
         return {
           userId: c.userId,
           mediaId: c.mediaId,
+          joinRank: file.ranks.get(c) ?? c.startedAt,
           startMs: at(c.startedAt),
           endMs: at(c.endedAt ?? now),
           ...(video ? { video: { path: video.path, offsetMs: at(video.originMs) } } : {}),
