@@ -168,8 +168,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       signal.onNotification('streamAdded', (s) => void this.#subscribe(s));
       signal.onNotification('participantLeft', ({ userId }) => {
         this.#joinOrder.delete(userId);
-        if (this.#mix) this.#mix.userLeft(userId, Date.now());
-        else this.#closeSegment(userId);
+        if (this.#mix) {
+          // Frames still queued for this user are dropped with their tracks: the tile goes now.
+          for (const [ssrc, t] of this.#tracks) if (t.userId === userId) this.#tracks.delete(ssrc);
+          this.#mix.userLeft(userId, Date.now());
+        } else this.#closeSegment(userId);
       });
       signal.onNotification('streamRemoved', ({ producerId }) => this.#streamRemoved(producerId));
       signal.onNotification('kicked', () => void this.stop('kicked'));
@@ -352,6 +355,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   }
 
   #writeMixed(mix: MixedRecording, track: Track, rtp: number, frame: Buffer, keyframe: boolean, now: number): void {
+    if (this.#tracks.get(track.ssrc) !== track) return; // its user left or the stream was removed
     if (track.kind === 'audio') {
       if (mix.writeAudio(track.userId, track.mediaId, track.ssrc, rtp, frame, now)) track.written++;
       return;

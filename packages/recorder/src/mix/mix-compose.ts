@@ -139,9 +139,9 @@ export async function composeWebm(options: {
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString();
   });
-  // Rendering runs faster than real time at the sizes TRTC allows; twice the duration plus ten minutes is a
-  // generous ceiling that still ends a stuck process.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000 + 2 * options.plan.durationMs);
+  // Rendering takes about 0.3-1 CPU-second per second of file (bench:recorder-mix); four times the duration plus
+  // ten minutes leaves room for a loaded machine and still ends a stuck process.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000 + 4 * options.plan.durationMs);
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', (err) => reject(new Error(`cannot run ffmpeg (apt-get install -y ffmpeg): ${err.message}`)));

@@ -30,6 +30,8 @@ export interface MixedRecordingOptions {
   onWarning: (code: string, message: string) => void;
   /** A user's place in the room's join order (default: when their first frame arrived). */
   joinRank?: (userId: string) => number;
+  /** The ffmpeg binary (default `ffmpeg` on the PATH). */
+  ffmpeg?: string;
 }
 
 /** One mixed file being captured. */
@@ -192,6 +194,7 @@ export class MixedRecording {
         background: ffmpegColor(file.layouts[0]?.layout.BackGroundColor),
         scriptPath: path.join(file.dir, 'filter.txt'),
         output,
+        ...(this.#o.ffmpeg ? { ffmpeg: this.#o.ffmpeg } : {}),
       });
       const hasVideo = plan.video;
       const hasAudio = plan.audios.length > 0;

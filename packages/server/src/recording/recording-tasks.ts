@@ -8,7 +8,13 @@
  * customer's premises with the room secret (docs/recording.md). Tasks live in memory: a restart ends them.
  */
 import { ConclaveError } from '@conclave/protocol';
-import { LocalDirectoryStorage, Recorder, type RecordParams, type StoredFile } from '@conclave/recorder';
+import {
+  LocalDirectoryStorage,
+  Recorder,
+  type RecorderOptions,
+  type RecordParams,
+  type StoredFile,
+} from '@conclave/recorder';
 import { generatePrivateMapKey, PrivilegeBits } from '../auth/index.ts';
 import type { Logger } from '../logger.ts';
 
@@ -21,6 +27,8 @@ export interface RecordingTaskRequest {
   userId: string;
   userSig: string;
   recordParams: RecordParams;
+  /** RecordMode 2: TRTC's MixLayoutParams and MixTranscodeParams. */
+  mix?: RecorderOptions['mix'];
   fileNamePrefix?: string;
 }
 
@@ -89,6 +97,7 @@ export class RecordingTasks {
         request.fileNamePrefix ? { fileNamePrefix: request.fileNamePrefix } : {},
       ),
       recordParams: request.recordParams,
+      ...(request.mix ? { mix: request.mix } : {}),
       insecureTls: this.#o.insecureTls,
     });
     const task: Task = { id: recorder.taskId, sdkAppId: request.sdkAppId, recorder, status: 'Idle' };

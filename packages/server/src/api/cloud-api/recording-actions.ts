@@ -1,11 +1,12 @@
 /**
  * TRTC's cloud recording actions: CreateCloudRecording → TaskId, DescribeCloudRecording → Status and
- * StorageFileList, DeleteCloudRecording. Single-stream mode (RecordMode 1) into the server's configured
- * directory; mixed mode, cloud storage (S3) and ModifyCloudRecording are not built yet and are refused.
+ * StorageFileList, DeleteCloudRecording. Single-stream (RecordMode 1) or mixed (RecordMode 2, with TRTC's
+ * MixLayoutParams and MixTranscodeParams) into the server's configured directory; cloud storage (S3) and
+ * ModifyCloudRecording are not built yet and are refused.
  */
 import { z } from 'zod';
 import { ConclaveError, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
-import { recordParamsSchema } from '@conclave/recorder';
+import { mixLayoutParamsSchema, mixTranscodeParamsSchema, recordParamsSchema } from '@conclave/recorder';
 import type { RecordingTasks } from '../../recording/recording-tasks.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 
@@ -20,6 +21,8 @@ const createParams = z
     UserId: userIdSchema,
     UserSig: z.string().min(1).max(4096),
     RecordParams: recordParamsSchema,
+    MixLayoutParams: mixLayoutParamsSchema.optional(),
+    MixTranscodeParams: mixTranscodeParamsSchema.optional(),
     StorageParams: z
       .object({ CloudStorage: z.object({ FileNamePrefix: z.array(z.string().max(64)).max(4).optional() }).strict() })
       .strict()
@@ -43,6 +46,10 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         userId: p.UserId,
         userSig: p.UserSig,
         recordParams: p.RecordParams,
+        mix: {
+          ...(p.MixLayoutParams ? { layout: p.MixLayoutParams } : {}),
+          ...(p.MixTranscodeParams ? { transcode: p.MixTranscodeParams } : {}),
+        },
         ...(prefix ? { fileNamePrefix: prefix } : {}),
       });
       return { TaskId };
