@@ -288,6 +288,53 @@ describe('mixed recording renders real VP8 and Opus', () => {
   });
 });
 
+describe('mixed recording slices (MaxMediaFileDuration)', () => {
+  it('a rollover closes one file and the next frames start another, each with its own duration', async () => {
+    const files: StoredFile[] = [];
+    const workDir = fs.mkdtempSync(path.join(dir, 'work-'));
+    const mix = new MixedRecording({
+      workDir,
+      layout: parseMixLayout(undefined),
+      format: mixOutputFormat({ VideoParams: { Width: 160, Height: 90, Fps: 10, BitRate: 100_000, Gop: 1 } }),
+      audio: true,
+      video: true,
+      outputPath: (at) => path.join(dir, `slice_${at}.webm`),
+      onFile: (f) => files.push(f),
+      onWarning: (code, message) => assert.fail(`${code}: ${message}`),
+    });
+    const base = 1_700_000_200_000;
+    const feed: Feed = {
+      userId: 'dave',
+      mediaId: 0,
+      at: 0,
+      video: vp8Frames('testsrc=size=160x120:rate=10', 4),
+      audio: opusPackets(440, 4),
+    };
+    let rolled = false;
+    for (const [t, write] of schedule(mix, base, [feed])) {
+      if (!rolled && t >= 2000) {
+        mix.rollover(base + 2000);
+        rolled = true;
+      }
+      write();
+    }
+    await mix.close(base + 4000);
+    assert.equal(files.length, 2);
+    assert.deepEqual(
+      files.map((f) => f.BeginTimeStamp - base),
+      [0, 2000],
+    );
+    for (const f of files) {
+      const p = probe(path.join(dir, f.FileName));
+      assert.equal(p.streams.length, 2);
+      assert.ok(Math.abs(Number(p.format.duration) - 2) < 0.2, `${f.FileName}: ${p.format.duration} s`);
+      const m = frameAt(path.join(dir, f.FileName), 1, 160, 90);
+      assert.ok(m(0, 0, 160, 90) > 40, `${f.FileName} shows the picture`);
+    }
+    assert.deepEqual(fs.readdirSync(workDir), []);
+  });
+});
+
 describe('layout geometry (TRTC MixLayoutMode 1-4)', () => {
   const canvas = { width: 1280, height: 720 };
   const users = (n: number, sub = false): LayoutEntry[] =>
