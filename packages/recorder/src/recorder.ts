@@ -13,7 +13,13 @@ import type { FrameDecryptor } from './frame-decryptor.ts';
 import { roomKeyId, sharedSecretDecryptor } from './frame-decryptor.ts';
 import { OpusDepacketizer } from './opus-depacketizer.ts';
 import { MixedRecording } from './mix/mixed-recording.ts';
-import { mixOutputFormat, parseMixLayout, type MixLayoutParams, type MixTranscodeParams } from './mix/mix-params.ts';
+import {
+  mixOutputFormat,
+  parseMixLayout,
+  type MixLayout,
+  type MixLayoutParams,
+  type MixTranscodeParams,
+} from './mix/mix-params.ts';
 import { recordLimits, type RecordLimits, type RecordParams } from './record-params.ts';
 import {
   buildEmptyReceiverReport,
@@ -114,6 +120,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   #workDir: string | undefined;
   /** RecordMode 2: the mixer that takes every frame instead of the per-user segments. */
   #mix: MixedRecording | undefined;
+  /** A layout set by {@link Recorder.modifyMixLayout} before start(). */
+  #mixLayout: MixLayout | undefined;
   /** Users in the order they entered the room (mixed layouts place them so). */
   readonly #joinOrder = new Map<string, number>();
   #joins = 0;
@@ -210,7 +218,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   modifyMixLayout(params: MixLayoutParams): void {
     if (this.#limits.mode !== 2) throw new Error('ModifyCloudRecording: MixLayoutParams needs RecordMode 2');
     const layout = parseMixLayout(params);
-    if (this.#mix?.modifyLayout(layout, Date.now())) this.#waitKeyframes();
+    if (!this.#mix) this.#mixLayout = layout;
+    else if (this.#mix.modifyLayout(layout, Date.now())) this.#waitKeyframes();
   }
 
   get stopped(): boolean {
@@ -371,7 +380,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const room = 'roomId' in o.room ? String(o.room.roomId) : o.room.strRoomId;
     return new MixedRecording({
       workDir,
-      layout: parseMixLayout(o.mix?.layout),
+      layout: this.#mixLayout ?? parseMixLayout(o.mix?.layout),
       format: mixOutputFormat(o.mix?.transcode),
       audio: this.#limits.audio,
       video: this.#limits.video,
