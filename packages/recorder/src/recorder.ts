@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { RemoteStream, RecordStreamAnswer } from '@conclave/protocol';
+import { ConclaveError, type RemoteStream, type RecordStreamAnswer } from '@conclave/protocol';
 import type { FrameDecryptor } from './frame-decryptor.ts';
 import { roomKeyId, sharedSecretDecryptor } from './frame-decryptor.ts';
 import { OpusDepacketizer } from './opus-depacketizer.ts';
@@ -213,10 +213,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   /**
    * ModifyCloudRecording's MixLayoutParams: the new layout applies from now on (what is already recorded keeps
-   * its layout). Throws when the task is not mixed (RecordMode 1) or the parameters are invalid.
+   * its layout). Throws `RECORDING_NOT_MIXED` in RecordMode 1, a ZodError for invalid parameters.
    */
   modifyMixLayout(params: MixLayoutParams): void {
-    if (this.#limits.mode !== 2) throw new Error('ModifyCloudRecording: MixLayoutParams needs RecordMode 2');
+    if (this.#limits.mode !== 2) throw new ConclaveError('RECORDING_NOT_MIXED');
     const layout = parseMixLayout(params);
     if (!this.#mix) this.#mixLayout = layout;
     else if (this.#mix.modifyLayout(layout, Date.now())) this.#waitKeyframes();

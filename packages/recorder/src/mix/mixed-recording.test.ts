@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { StoredFile } from '../storage.ts';
+import { Recorder } from '../recorder.ts';
+import { LocalDirectoryStorage, type StoredFile } from '../storage.ts';
 import { layoutTiles, type LayoutEntry } from './layout.ts';
 import { mixOutputFormat, parseMixLayout } from './mix-params.ts';
 import { MixedRecording } from './mixed-recording.ts';
@@ -425,5 +426,29 @@ describe('layout geometry (TRTC MixLayoutMode 1-4)', () => {
     );
     assert.throws(() => parseMixLayout({ MixLayoutMode: 4 }), /MixLayoutList/);
     assert.throws(() => parseMixLayout({ MixLayoutMode: 5 } as never));
+  });
+});
+
+describe('Recorder in mixed mode (no room needed)', () => {
+  const options = (recordParams: { RecordMode: 1 | 2 }, mix?: { layout?: never }) => ({
+    serverUrl: 'https://127.0.0.1:1',
+    sdkAppId: 1400000001,
+    room: { roomId: 1 },
+    userId: 'rec',
+    userSig: 'x',
+    privateMapKey: 'x',
+    storage: new LocalDirectoryStorage(path.join(dir, 'recorder-store')),
+    recordParams,
+    ...(mix ? { mix } : {}),
+  });
+
+  it('modifyMixLayout: RECORDING_NOT_MIXED in RecordMode 1, invalid layouts refused, valid ones kept', () => {
+    assert.throws(() => new Recorder(options({ RecordMode: 1 })).modifyMixLayout({ MixLayoutMode: 3 }), {
+      code: 'RECORDING_NOT_MIXED',
+    });
+    const mixed = new Recorder(options({ RecordMode: 2 }));
+    assert.throws(() => mixed.modifyMixLayout({ MixLayoutMode: 4 }), /MixLayoutList/);
+    mixed.modifyMixLayout({ MixLayoutMode: 1, MaxResolutionUserId: 'alice' });
+    assert.throws(() => new Recorder(options({ RecordMode: 2 }, { layout: { MixLayoutMode: 9 } as never })));
   });
 });
