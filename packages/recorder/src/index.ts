@@ -23,4 +23,5 @@ export {
   type CloudUploaderOptions,
   type UploadedFile,
 } from './cloud-storage.ts';
+export * from './mix/index.ts';
 export { sharedSecretDecryptor, roomKeyId, type FrameDecryptor } from './frame-decryptor.ts';

@@ -7,11 +7,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudUploader, type CloudStorageParams } from './cloud-storage.ts';
+import type { MixLayoutParams, MixTranscodeParams } from './mix/mix-params.ts';
 import { LocalDirectoryStorage } from './storage.ts';
 import { Recorder } from './recorder.ts';
 
 const USAGE = `usage: conclave-recorder --server URL --app SDKAPPID --user RECORDER_USERID (--room N | --str-room S)
                          --out DIR [--prefix P] [--stream-type 0|1|2] [--max-idle S] [--max-file-minutes M]
+                         [--record-mode 1|2] [--mix-layout MIXLAYOUTPARAMS_JSON] [--mix-transcode MIXTRANSCODEPARAMS_JSON]
                          [--insecure-tls]
                          [--s3-bucket B --s3-region R [--s3-vendor 0|1|2] [--s3-endpoint URL] [--s3-prefix a/b]
                           [--backup DIR]]   (files then pass through --out and are uploaded)
@@ -32,6 +34,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       'stream-type': { type: 'string' },
       'max-idle': { type: 'string' },
       'max-file-minutes': { type: 'string' },
+      'record-mode': { type: 'string' },
+      'mix-layout': { type: 'string' },
+      'mix-transcode': { type: 'string' },
       'insecure-tls': { type: 'boolean', default: false },
       's3-bucket': { type: 'string' },
       's3-region': { type: 'string' },
@@ -84,9 +89,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     privateMapKey,
     storage: new LocalDirectoryStorage(values.out, values.prefix ? { fileNamePrefix: values.prefix } : {}),
     recordParams: {
+      ...(values['record-mode'] ? { RecordMode: Number(values['record-mode']) as 1 | 2 } : {}),
       ...(values['stream-type'] ? { StreamType: Number(values['stream-type']) as 0 | 1 | 2 } : {}),
       ...(values['max-idle'] ? { MaxIdleTime: Number(values['max-idle']) } : {}),
       ...(values['max-file-minutes'] ? { MaxMediaFileDuration: Number(values['max-file-minutes']) } : {}),
+    },
+    mix: {
+      // TRTC's JSON shapes; the Recorder validates them (mix-params.ts) before joining.
+      ...(values['mix-layout'] ? { layout: JSON.parse(values['mix-layout']) as MixLayoutParams } : {}),
+      ...(values['mix-transcode'] ? { transcode: JSON.parse(values['mix-transcode']) as MixTranscodeParams } : {}),
     },
     ...(secret ? { e2ee: { mode: 'shared' as const, secret } } : {}),
     insecureTls: values['insecure-tls'],

@@ -8,10 +8,18 @@
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { RemoteStream, RecordStreamAnswer } from '@conclave/protocol';
+import { ConclaveError, type RemoteStream, type RecordStreamAnswer } from '@conclave/protocol';
 import type { FrameDecryptor } from './frame-decryptor.ts';
 import { roomKeyId, sharedSecretDecryptor } from './frame-decryptor.ts';
 import { OpusDepacketizer } from './opus-depacketizer.ts';
+import { MixedRecording } from './mix/mixed-recording.ts';
+import {
+  mixOutputFormat,
+  parseMixLayout,
+  type MixLayout,
+  type MixLayoutParams,
+  type MixTranscodeParams,
+} from './mix/mix-params.ts';
 import { recordLimits, type RecordLimits, type RecordParams, type SubscribeStreamUserIds } from './record-params.ts';
 import {
   buildEmptyReceiverReport,
@@ -38,8 +46,10 @@ export interface RecorderOptions {
   userSig: string;
   privateMapKey: string;
   storage: LocalDirectoryStorage;
-  /** TRTC RecordParams (RecordMode 1). */
+  /** TRTC RecordParams (RecordMode 1 single stream, 2 mixed). */
   recordParams?: RecordParams;
+  /** RecordMode 2: TRTC's MixLayoutParams (default: grid) and MixTranscodeParams. */
+  mix?: { layout?: MixLayoutParams; transcode?: MixTranscodeParams };
   /** Shared-secret E2EE: the room's secret, held only here. */
   e2ee?: { mode: 'shared'; secret: string };
   /**
@@ -64,8 +74,8 @@ export type StopReason = 'requested' | 'idle' | 'kicked' | 'disconnected' | 'fai
 export interface RecorderModification {
   /** New allow/deny lists; replaces the old ones whole. Applied live in RecordMode 1. */
   subscribe?: SubscribeStreamUserIds;
-  /** TRTC MixLayoutParams as given; kept for mixed mode (RecordMode 2), which lays it out. */
-  mixLayout?: Record<string, unknown>;
+  /** TRTC MixLayoutParams: the mixed layout from now on (RecordMode 2 only; see {@link Recorder.modifyMixLayout}). */
+  mixLayout?: MixLayoutParams;
 }
 
 type RecorderEvents = {
@@ -80,6 +90,8 @@ type RecorderEvents = {
 interface Track {
   userId: string;
   kind: 'audio' | 'video';
+  /** 0 main, 1 sub (screen share: recorded in mixed mode). */
+  mediaId: 0 | 1;
   ssrc: number;
   payloadType: number;
   mimeType: string;
@@ -114,7 +126,6 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   #limits: RecordLimits;
   /** The room's streams as announced (recorded or not), so a modified list can pick them up later. */
   readonly #streams = new Map<string, RemoteStream>();
-  #mixLayout: Record<string, unknown> | undefined;
   #signal: SignalSession | undefined;
   #socket: dgram.Socket | undefined;
   #sfu: { ip: string; port: number } | undefined;
@@ -123,6 +134,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   readonly #segments = new Map<string, UserSegment>();
   readonly #finishing: Promise<void>[] = [];
   #workDir: string | undefined;
+  /** RecordMode 2: the mixer that takes every frame instead of the per-user segments. */
+  #mix: MixedRecording | undefined;
+  /** A layout set by {@link Recorder.modifyMixLayout} before start(). */
+  #mixLayout: MixLayout | undefined;
+  /** Users in the order they entered the room (mixed layouts place them so). */
+  readonly #joinOrder = new Map<string, number>();
+  #joins = 0;
   #tick: NodeJS.Timeout | undefined;
   #lastMediaAt = Date.now();
   #mediaSeen = false;
@@ -135,6 +153,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.taskId = options.taskId ?? crypto.randomBytes(12).toString('hex');
     const limits = recordLimits(options.recordParams);
     this.#limits = { ...limits, ...options.limits, wants: limits.wants };
+    // Validate the mix parameters before joining (they come from a Cloud API request).
+    if (limits.mode === 2) {
+      parseMixLayout(options.mix?.layout);
+      mixOutputFormat(options.mix?.transcode);
+    }
   }
 
   /** Joins the room and starts recording every stream it wants; resolves once joined. */
@@ -148,6 +171,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       });
     }
     this.#workDir = o.storage.workDirectory(this.taskId);
+    if (this.#limits.mode === 2) this.#mix = this.#mixedRecording(this.#workDir);
     try {
       const signal = await SignalSession.connect(o.serverUrl, { insecureTls: o.insecureTls ?? false });
       this.#signal = signal;
@@ -163,9 +187,21 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         sdkVersion: 'conclave-recorder/0.1',
         os: `node/${process.versions.node}`,
       });
+      for (const p of answer.participants) this.#joined(p.userId);
+      signal.onNotification('participantJoined', (p) => this.#joined(p.userId));
       signal.onNotification('streamAdded', (s) => void this.#subscribe(s));
-      signal.onNotification('streamRemoved', ({ producerId }) => this.#streams.delete(producerId));
-      signal.onNotification('participantLeft', ({ userId }) => this.#closeSegment(userId));
+      signal.onNotification('participantLeft', ({ userId }) => {
+        this.#joinOrder.delete(userId);
+        if (this.#mix) {
+          // Frames still queued for this user are dropped with their tracks: the tile goes now.
+          for (const [ssrc, t] of this.#tracks) if (t.userId === userId) this.#tracks.delete(ssrc);
+          this.#mix.userLeft(userId, Date.now());
+        } else this.#closeSegment(userId);
+      });
+      signal.onNotification('streamRemoved', ({ producerId }) => {
+        this.#streams.delete(producerId);
+        this.#streamRemoved(producerId);
+      });
       signal.onNotification('kicked', () => void this.stop('kicked'));
       signal.on('close', () => void this.stop('disconnected'));
       await this.#openTransport(signal);
@@ -186,11 +222,12 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   /**
    * ModifyCloudRecording: new subscribe lists take effect at once (tracks left out stop being written, newly
-   * allowed streams are recorded from their next keyframe); a mix layout is kept for mixed mode.
+   * allowed streams are recorded from their next keyframe); a mix layout applies from now on. Throws
+   * `RECORDING_NOT_MIXED` (changing nothing) for a mix layout in RecordMode 1.
    */
   async modify(change: RecorderModification): Promise<void> {
     if (this.stopped) return;
-    if (change.mixLayout !== undefined) this.#mixLayout = change.mixLayout;
+    if (change.mixLayout !== undefined) this.modifyMixLayout(change.mixLayout);
     if (change.subscribe !== undefined) {
       const limits = recordLimits({ ...this.#o.recordParams, SubscribeStreamUserIds: change.subscribe });
       this.#limits = { ...this.#limits, wants: limits.wants.bind(limits), audio: limits.audio, video: limits.video };
@@ -210,11 +247,6 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.emit('modified', change);
   }
 
-  /** The last MixLayoutParams given through {@link modify} (mixed mode reads it). */
-  get mixLayout(): Record<string, unknown> | undefined {
-    return this.#mixLayout;
-  }
-
   /** Frames written and frames that did not decrypt, per recorded track. */
   progress(): { userId: string; kind: 'audio' | 'video'; written: number; undecryptable: number }[] {
     return [...this.#tracks.values()].map((t) => ({
@@ -223,6 +255,17 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       written: t.written,
       undecryptable: t.undecryptable,
     }));
+  }
+
+  /**
+   * ModifyCloudRecording's MixLayoutParams: the new layout applies from now on (what is already recorded keeps
+   * its layout). Throws `RECORDING_NOT_MIXED` in RecordMode 1, a ZodError for invalid parameters.
+   */
+  modifyMixLayout(params: MixLayoutParams): void {
+    if (this.#limits.mode !== 2) throw new ConclaveError('RECORDING_NOT_MIXED');
+    const layout = parseMixLayout(params);
+    if (!this.#mix) this.#mixLayout = layout;
+    else if (this.#mix.modifyLayout(layout, Date.now())) this.#waitKeyframes();
   }
 
   get stopped(): boolean {
@@ -240,6 +283,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.#socket = undefined;
     await Promise.all([...this.#tracks.values()].map((t) => t.chain));
     for (const userId of [...this.#segments.keys()]) this.#closeSegment(userId, reason === 'failed');
+    await this.#mix?.close(Date.now(), reason === 'failed');
     await Promise.all(this.#finishing);
     this.#decryptor?.close();
     if (this.#workDir) this.#o.storage.removeWorkDirectory(this.#workDir);
@@ -261,7 +305,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   }
 
   async #subscribe(stream: RemoteStream): Promise<void> {
-    if (this.stopped || stream.streamType !== 'main') return; // screen shares: not built yet
+    // Screen shares (sub streams) are recorded in mixed mode; single-stream files hold the main stream only.
+    if (this.stopped || (stream.streamType !== 'main' && !this.#mix)) return;
     if (!USER_ID.test(stream.userId)) return;
     if (!this.#streams.has(stream.producerId) && this.#streams.size >= MAX_KNOWN_STREAMS) return;
     this.#streams.set(stream.producerId, stream);
@@ -283,6 +328,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.#tracks.set(answer.ssrc >>> 0, {
       userId: stream.userId,
       kind,
+      mediaId: stream.streamType === 'sub' ? 1 : 0,
       ssrc: answer.ssrc >>> 0,
       payloadType: answer.payloadType,
       mimeType: answer.mimeType,
@@ -351,6 +397,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   #write(track: Track, rtp: number, frame: Buffer, keyframe: boolean, now: number): void {
     if (this.#stopping) return;
+    if (this.#mix) {
+      this.#writeMixed(this.#mix, track, rtp, frame, keyframe, now);
+      return;
+    }
     let segment = this.#segments.get(track.userId);
     if (!segment) {
       segment = new UserSegment(track.userId, this.#workDir!, now);
@@ -364,6 +414,60 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     track.waitKeyframe = false;
     if (segment.writeVideo(track.ssrc, rtp, frame, keyframe, now)) track.written++;
     else track.waitKeyframe = true;
+  }
+
+  #writeMixed(mix: MixedRecording, track: Track, rtp: number, frame: Buffer, keyframe: boolean, now: number): void {
+    if (this.#tracks.get(track.ssrc) !== track) return; // its user left or the stream was removed
+    if (track.kind === 'audio') {
+      if (mix.writeAudio(track.userId, track.mediaId, track.ssrc, rtp, frame, now)) track.written++;
+      return;
+    }
+    if (track.waitKeyframe && !keyframe) return;
+    track.waitKeyframe = false;
+    if (mix.writeVideo(track.userId, track.mediaId, track.ssrc, rtp, frame, keyframe, now)) track.written++;
+    else track.waitKeyframe = true;
+  }
+
+  #mixedRecording(workDir: string): MixedRecording {
+    const o = this.#o;
+    const room = 'roomId' in o.room ? String(o.room.roomId) : o.room.strRoomId;
+    return new MixedRecording({
+      workDir,
+      layout: this.#mixLayout ?? parseMixLayout(o.mix?.layout),
+      format: mixOutputFormat(o.mix?.transcode),
+      audio: this.#limits.audio,
+      video: this.#limits.video,
+      outputPath: (startedAt) =>
+        o.storage.finalPath([this.taskId, String(o.sdkAppId), room, 'mix', String(startedAt)], 'webm'),
+      onFile: (file) => {
+        this.files.push(file);
+        this.emit('file', file);
+      },
+      onWarning: (code, message) => void this.emit('warning', code, message),
+      joinRank: (userId) => this.#joinOrder.get(userId) ?? Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  #joined(userId: string): void {
+    this.#joinOrder.delete(userId); // a user who enters again goes to the end
+    if (this.#joinOrder.size < 10_000) this.#joinOrder.set(userId, this.#joins++);
+  }
+
+  /** A stream stopped without its user leaving (a screen share ended): its mixed tile goes. */
+  #streamRemoved(producerId: string): void {
+    if (!this.#mix) return; // single-stream files end when their user leaves or the task stops
+    for (const [ssrc, track] of this.#tracks) {
+      if (track.producerId !== producerId) continue;
+      this.#tracks.delete(ssrc);
+      const others = [...this.#tracks.values()].some((t) => t.userId === track.userId && t.mediaId === track.mediaId);
+      if (!others) this.#mix?.streamEnded(track.userId, track.mediaId, Date.now());
+    }
+  }
+
+  /** Every video track restarts at a keyframe (a new file). */
+  #waitKeyframes(userId?: string): void {
+    for (const track of this.#tracks.values())
+      if (userId === undefined || track.userId === userId) track.waitKeyframe = true;
   }
 
   #undecryptable(track: Track, reason: string): void {
@@ -413,11 +517,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         this.#send(buildPli(RECORDER_SSRC, track.ssrc));
     }
     if (!this.#mediaSeen) this.#send(buildEmptyReceiverReport(RECORDER_SSRC));
+    const mixStarted = this.#mix?.fileStartedAt;
+    if (mixStarted !== undefined && now - mixStarted >= this.#limits.maxFileMs) {
+      this.#mix!.rollover(now);
+      this.#waitKeyframes();
+    }
     // MaxMediaFileDuration: a new file per user; its video starts at the next keyframe.
     for (const [userId, segment] of [...this.#segments]) {
       if (now - segment.startedAt < this.#limits.maxFileMs) continue;
       this.#closeSegment(userId);
-      for (const track of this.#tracks.values()) if (track.userId === userId) track.waitKeyframe = true;
+      this.#waitKeyframes(userId);
     }
     if (now - this.#lastMediaAt >= this.#limits.maxIdleMs) void this.stop('idle');
   }

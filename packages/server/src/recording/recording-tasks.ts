@@ -21,6 +21,7 @@ import {
   Recorder,
   type CloudStorageParams,
   type RecorderModification,
+  type RecorderOptions,
   type RecordParams,
   type StopReason,
   type StoredFile,
@@ -47,6 +48,8 @@ export interface RecordingTaskRequest {
   userId: string;
   userSig: string;
   recordParams: RecordParams;
+  /** RecordMode 2: TRTC's MixLayoutParams and MixTranscodeParams. */
+  mix?: RecorderOptions['mix'];
   fileNamePrefix?: string;
   /** TRTC CloudStorage: upload each file to this bucket (the directory is then only a staging area). */
   cloudStorage?: CloudStorageParams;
@@ -138,6 +141,7 @@ export class RecordingTasks {
         request.fileNamePrefix && !request.cloudStorage ? { fileNamePrefix: request.fileNamePrefix } : {},
       ),
       recordParams: request.recordParams,
+      ...(request.mix ? { mix: request.mix } : {}),
       insecureTls: this.#o.insecureTls,
     });
     const uploader = request.cloudStorage

@@ -108,6 +108,28 @@ describe('cloud recording actions', () => {
     anchor.client.close();
   });
 
+  test('RecordMode 2 (mixed) takes MixLayoutParams and MixTranscodeParams; an invalid layout is refused', async () => {
+    const mixed = (MixLayoutParams: Record<string, unknown>) =>
+      api.request('CreateCloudRecording', {
+        SdkAppId: t.sdkAppId,
+        RoomId: '8503',
+        RoomIdType: 1,
+        UserId: 'robot_mix',
+        UserSig: t.userSig('robot_mix'),
+        RecordParams: { RecordMode: 2, MaxIdleTime: 30 },
+        MixLayoutParams,
+        MixTranscodeParams: { VideoParams: { Width: 640, Height: 360, Fps: 15, BitRate: 500000, Gop: 10 } },
+      }) as Promise<{ TaskId: string }>;
+    await rejectsWithTrtcCode(mixed({ MixLayoutMode: 4 }), 'InvalidParameter.MixLayoutParams');
+    const { TaskId } = await mixed({ MixLayoutMode: 1, MaxResolutionUserId: 'alice', BackGroundColor: '#FFA500' });
+    const running = (await api.request('DescribeCloudRecording', { SdkAppId: t.sdkAppId, TaskId })) as {
+      Status: string;
+    };
+    assert.equal(running.Status, 'InProgress');
+    await api.request('DeleteCloudRecording', { SdkAppId: t.sdkAppId, TaskId });
+    assert.deepEqual(fs.readdirSync(storage), [], 'no media: no file and no work folder');
+  });
+
   test('an E2EE room refuses a server-run task: the server holds no key', async () => {
     const c = await SignalTestClient.connect(t.server.url);
     const joined = await c.request('join', {
@@ -130,9 +152,13 @@ describe('cloud recording actions', () => {
       SdkAppId: t.sdkAppId,
       TaskId,
       SubscribeStreamUserIds: { SubscribeAudioUserIds: ['alice'], UnSubscribeVideoUserIds: ['bob'] },
-      MixLayoutParams: { MixLayoutMode: 3, MediaId: 0 },
     });
     assert.equal((modified as { TaskId: string }).TaskId, TaskId);
+    // A layout is for mixed tasks (RecordMode 2); this one records single streams.
+    await rejectsWithTrtcCode(
+      api.request('ModifyCloudRecording', { SdkAppId: t.sdkAppId, TaskId, MixLayoutParams: { MixLayoutMode: 3 } }),
+      'InvalidParameter.MixLayoutParams',
+    );
     await rejectsWithTrtcCode(
       api.request('ModifyCloudRecording', {
         SdkAppId: t.sdkAppId,

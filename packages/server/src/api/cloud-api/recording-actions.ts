@@ -1,12 +1,19 @@
 /**
  * TRTC's cloud recording actions: CreateCloudRecording → TaskId, DescribeCloudRecording → Status and
- * StorageFileList, ModifyCloudRecording (SubscribeStreamUserIds applied live; MixLayoutParams handed to the
- * recorder for mixed mode), DeleteCloudRecording. Files go to the server's configured directory, or through it
+ * StorageFileList, ModifyCloudRecording (SubscribeStreamUserIds applied live; MixLayoutParams applied to a mixed
+ * task from that moment on), DeleteCloudRecording. Single-stream (RecordMode 1) or mixed (RecordMode 2, with
+ * TRTC's MixLayoutParams and MixTranscodeParams). Files go to the server's configured directory, or through it
  * to the customer's S3-compatible bucket (StorageParams.CloudStorage).
  */
 import { z } from 'zod';
 import { ConclaveError, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
-import { cloudStorageSchema, recordParamsSchema, subscribeStreamUserIdsSchema } from '@conclave/recorder';
+import {
+  cloudStorageSchema,
+  mixLayoutParamsSchema,
+  mixTranscodeParamsSchema,
+  recordParamsSchema,
+  subscribeStreamUserIdsSchema,
+} from '@conclave/recorder';
 import type { RecordingTasks } from '../../recording/recording-tasks.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 
@@ -21,6 +28,8 @@ const createParams = z
     UserId: userIdSchema,
     UserSig: z.string().min(1).max(4096),
     RecordParams: recordParamsSchema,
+    MixLayoutParams: mixLayoutParamsSchema.optional(),
+    MixTranscodeParams: mixTranscodeParamsSchema.optional(),
     StorageParams: z
       .object({
         CloudStorage: z.union([
@@ -35,16 +44,11 @@ const createParams = z
   .strict();
 
 /** MixLayoutParams as TRTC defines it; mixed mode validates the layout itself. Bounded in size here. */
-const MAX_LAYOUT_JSON = 16 * 1024;
-const mixLayoutParams = z
-  .looseObject({ MixLayoutMode: z.number().int().min(1).max(4).optional() })
-  .refine((v) => JSON.stringify(v).length <= MAX_LAYOUT_JSON, `MixLayoutParams is limited to ${MAX_LAYOUT_JSON} bytes`);
-
 const modifyParams = z
   .object({
     SdkAppId: sdkAppIdParam,
     TaskId: taskId,
-    MixLayoutParams: mixLayoutParams.optional(),
+    MixLayoutParams: mixLayoutParamsSchema.optional(),
     SubscribeStreamUserIds: subscribeStreamUserIdsSchema.optional(),
   })
   .strict();
@@ -66,6 +70,10 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         userId: p.UserId,
         userSig: p.UserSig,
         recordParams: p.RecordParams,
+        mix: {
+          ...(p.MixLayoutParams ? { layout: p.MixLayoutParams } : {}),
+          ...(p.MixTranscodeParams ? { transcode: p.MixTranscodeParams } : {}),
+        },
         ...(prefix ? { fileNamePrefix: prefix } : {}),
         ...(storage && 'Bucket' in storage ? { cloudStorage: storage } : {}),
       });
