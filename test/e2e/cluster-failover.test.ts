@@ -3,33 +3,22 @@
  * under a unique key prefix, one PostgreSQL store), pages entering through node B into a room placed on node A.
  * Node A is killed with SIGKILL mid-call; without any user action both pages reconnect, the room is placed anew
  * on B, A publishes again and B decodes A's video again. Prints the failover time (kill → frames decoded again).
+ * The app's callback receiver sees one room: one 101, one 103 per user, and their 104s and the 102 at the end.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { generateUserSig } from '../../packages/server/src/auth/index.ts';
-import { testKeyspace, testRedisUrl } from '../../packages/server/src/cluster/testing/keyspace.ts';
-import { loadOrCreateDevKeys } from '../../packages/server/src/dev-keys.ts';
-import {
-  createTestPostgresDatabase,
-  type TestPostgresDatabase,
-} from '../../packages/server/src/storage/postgres/test-database.ts';
 import { launchPages, sleep, type ClientPage, type Pages } from './harness.ts';
+import { LocalCluster } from './local-cluster.ts';
 import { framesDecoded, oneWayVideoCall } from './network.ts';
 
-const SERVER = fileURLToPath(new URL('../../packages/server/src/testing/server-process.ts', import.meta.url));
-const SECRET = crypto.randomBytes(24).toString('base64');
-
-interface Node {
-  id: string;
-  url: string;
-  process: ChildProcess;
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await sleep(100);
+  }
 }
 
 /** Waits until the page reports CONNECTED after `since` (having been RECONNECTING); returns ms since `since`. */
@@ -51,90 +40,80 @@ async function connectedAgain(page: ClientPage, since: number): Promise<number> 
 }
 
 describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)', { timeout: 120_000 }, () => {
-  let db: TestPostgresDatabase;
-  let keyspace: Awaited<ReturnType<typeof testKeyspace>>;
-  let dataDir: string;
+  let cluster: LocalCluster;
   let pages: Pages | undefined;
-  const nodes: Node[] = [];
-
-  /** Starts node `id` as a child process; resolves with its URL once it listens and is registered. */
-  async function startNode(id: string, rtcMinPort: number): Promise<Node> {
-    const overrides = {
-      cluster: { redisUrl: testRedisUrl(), nodeId: id, region: 'default', secret: SECRET, keyPrefix: keyspace.prefix },
-      storage: { regions: { default: { driver: 'postgres', url: db.url } } },
-      media: { rtcMinPort, rtcMaxPort: rtcMinPort + 199 },
-    };
-    const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-      env: {
-        ...process.env,
-        CONCLAVE_TEST_DATA_DIR: dataDir,
-        CONCLAVE_TEST_OVERRIDES: JSON.stringify(overrides),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  /** `EventType:UserId` of each room callback (group 1) the dev app's receiver got, in arrival order. */
+  const roomCallbacks: string[] = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        EventGroupId: number;
+        EventType: number;
+        EventInfo: { UserId?: string };
+      };
+      if (body.EventGroupId === 1) roomCallbacks.push(`${body.EventType}:${body.EventInfo.UserId ?? ''}`);
+      res.writeHead(200).end();
     });
-    const node = { id, url: '', process: child };
-    nodes.push(node);
-    node.url = await new Promise<string>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code} before it was ready`)));
-      readline.createInterface({ input: child.stdout! }).once('line', (line) => {
-        resolve((JSON.parse(line) as { url: string }).url);
-      });
-    });
-    return node;
-  }
+  });
 
   before(async () => {
-    db = await createTestPostgresDatabase();
-    keyspace = await testKeyspace();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-failover-'));
-    // One after the other: the first creates the dev app in the shared store.
-    await startNode('node-a', 46000);
-    await startNode('node-b', 46200);
+    cluster = await LocalCluster.create();
+    receiver.listen(0, '127.0.0.1');
+    await new Promise((r) => receiver.once('listening', r));
+    const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+    // One after the other: the first creates the dev app in the shared store (and sets its callback URL).
+    await cluster.startNode('node-a', 46000, callbackUrl);
+    await cluster.startNode('node-b', 46200);
   });
   after(async () => {
     await pages?.close();
-    // A process killed by a signal has `signalCode` set and `exitCode` null; only a live one is waited for.
-    const running = nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
-    const exited = Promise.all(running.map((n) => new Promise((r) => n.process.once('exit', r))));
-    for (const node of running) node.process.kill('SIGKILL');
-    await exited;
-    await keyspace?.cleanup();
-    await db?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
+    await cluster?.close();
   });
 
   test("kill -9 of the room's node: both pages are back on the other node with video, no user action", async () => {
-    const [a, b] = nodes as [Node, Node];
-    const keys = loadOrCreateDevKeys({ dataDir } as never);
-    pages = await launchPages(b.url);
+    pages = await launchPages(cluster.nodes.get('node-b')!.url);
     // The room is placed on node A up front (its lease written as the first join would write it), so that the
     // entry node B outlives the kill; node A renews the lease once it serves the room.
-    const lease = () => keyspace.redis.get(`${keyspace.prefix}room:${keys.sdkAppId}#9301`);
-    await keyspace.redis.set(`${keyspace.prefix}room:${keys.sdkAppId}#9301`, 'node-a', 'PX', 15_000);
+    const lease = () => cluster.lease(9301);
+    await cluster.placeRoom(9301, 'node-a');
     const [anchor, viewer] = await oneWayVideoCall(
       {
         newPage: (name, options) => pages!.newPage(name, options),
-        sdkAppId: keys.sdkAppId,
-        userSig: (userId) =>
-          generateUserSig({ sdkAppId: keys.sdkAppId, userId, secretKey: keys.secretKey, expireSeconds: 3600 }),
+        sdkAppId: cluster.devApp.sdkAppId,
+        userSig: (userId) => cluster.userSig(userId),
       },
       9301,
       { timeoutMs: 40_000 },
     );
     assert.equal(await lease(), 'node-a', 'the room is served by node A before the kill');
 
+    await until('the entries reported', () => roomCallbacks.length >= 3);
+    assert.deepEqual(roomCallbacks, ['101:userA', '103:userA', '103:userB'], 'the room and both entries, from node A');
+
     const killedAt = Date.now();
-    a.process.kill('SIGKILL');
+    void cluster.kill('node-a');
 
     // Each page reconnects by itself: RECONNECTING, then CONNECTED again after the kill.
     const reconnected = await Promise.all([anchor, viewer].map((page) => connectedAgain(page, killedAt)));
     // Then frames flow again: the count grows (the dead node's connections can add nothing).
     const resumed = framesDecoded(await viewer.rtpStats());
-    const stats = await viewer.waitForStats(
-      'B decodes A again on the surviving node',
-      (s) => framesDecoded(s) > resumed + 10,
-      60_000,
-    );
+    const stats = await viewer
+      .waitForStats('B decodes A again on the surviving node', (s) => framesDecoded(s) > resumed + 10, 60_000)
+      .catch(async (err: unknown) => {
+        // What each SDK saw after the kill, to tell a missed republish from a missed subscription.
+        const seen = async (page: ClientPage) =>
+          (await page.events())
+            .filter((e) => e.at >= killedAt)
+            .map((e) => `${e.at - killedAt}ms ${e.name} ${JSON.stringify(e.payload ?? {})}`)
+            .slice(-25);
+        throw new Error(
+          `${String(err)}\nA after the kill: ${(await seen(anchor)).join(' | ')}\nB: ${(await seen(viewer)).join(' | ')}`,
+        );
+      });
     const failoverMs = Date.now() - killedAt;
     console.log(
       `# node-a killed; B decoding A again on node-b after ${failoverMs} ms (framesDecoded=${framesDecoded(stats)}); ` +
@@ -143,6 +122,15 @@ describe('cluster node failure (Chromium, two node processes, Redis, PostgreSQL)
     // Nothing was asked of the user: no error events; the room now lives on node B.
     for (const page of [anchor, viewer]) assert.deepEqual(await page.events('error'), [], `${page.name}: no error`);
     assert.equal(await lease(), 'node-b');
+    // Node B continued the room: no second 101, no second entry; leaving ends it once.
+    for (const page of [viewer, anchor]) assert.equal((await page.invoke('exitRoom')).ok, true);
     await Promise.all([anchor.close(), viewer.close()]);
+    await until(`the room closed (callbacks: ${roomCallbacks.join(', ')})`, () => roomCallbacks.includes('102:'));
+    assert.deepEqual(roomCallbacks.slice(0, 3), ['101:userA', '103:userA', '103:userB']);
+    assert.deepEqual(
+      roomCallbacks.slice(3).sort(),
+      ['102:', '104:userA', '104:userB'],
+      `one room, each user entered and left once (callbacks: ${roomCallbacks.join(', ')})`,
+    );
   });
 });

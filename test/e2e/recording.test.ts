@@ -3,7 +3,9 @@
  * room; the on-premises recorder (packages/recorder, a Node participant, no browser) joins with the same secret,
  * records a few seconds and writes a WebM that ffprobe/ffmpeg decode: VP8 frames showing the picture and Opus
  * audio. The same run without the secret writes only what the server forwarded — ciphertext — which decodes to
- * no picture, and a recorder with a wrong secret reports E2EE_DECRYPTION_FAILED and writes no file.
+ * no picture, and a recorder with a wrong secret reports E2EE_DECRYPTION_FAILED and writes no file. In mixed mode
+ * (RecordMode 2) a second page joins and both pictures land in one WebM, in the grid and then where a layout set
+ * during the recording puts them.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,12 +14,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { generatePrivateMapKey, PrivilegeBits } from '../../packages/server/src/auth/index.ts';
-import { THUMBNAIL } from '../../packages/server/src/testing/media-tap.ts';
-import { LocalDirectoryStorage, Recorder, type StoredFile } from '../../packages/recorder/src/index.ts';
+import {
+  LocalDirectoryStorage,
+  Recorder,
+  type RecorderOptions,
+  type StoredFile,
+} from '../../packages/recorder/src/index.ts';
 import { sleep, startE2E, type ClientPage, type E2E } from './harness.ts';
+import { decodeThumbnails, ffprobe, showsCheckerboard } from './recording-media.ts';
 
 let e2e: E2E;
 let page: ClientPage;
+let page2: ClientPage | undefined;
 let outRoot: string;
 const ROOM = 9700;
 const SECRET = 'recording-room-secret';
@@ -28,42 +36,50 @@ before(async () => {
   outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-recordings-'));
   page = await e2e.newPage('P');
   // A known picture (2×2 checkerboard with a moving dot) as the camera, and the fake microphone.
-  await page.page.evaluate(`(() => {
+  await publishPattern(
+    page,
+    PUBLISHER,
+    `g.fillStyle = '#fff'; g.fillRect(0, 0, 320, 240);
+     g.fillStyle = '#000'; g.fillRect(160, 0, 160, 120); g.fillRect(0, 120, 160, 120);
+     g.fillStyle = '#888'; g.fillRect((tick++ * 4) % 300, 110, 20, 20);`,
+  );
+});
+
+/** Enters the E2EE room as `userId` and publishes the microphone and a canvas drawn by `draw` (15 fps). */
+async function publishPattern(p: ClientPage, userId: string, draw: string): Promise<void> {
+  await p.page.evaluate(`(() => {
     const canvas = document.createElement('canvas');
     canvas.width = 320;
     canvas.height = 240;
     const g = canvas.getContext('2d');
     let tick = 0;
-    const draw = () => {
-      g.fillStyle = '#fff'; g.fillRect(0, 0, 320, 240);
-      g.fillStyle = '#000'; g.fillRect(160, 0, 160, 120); g.fillRect(0, 120, 160, 120);
-      g.fillStyle = '#888'; g.fillRect((tick++ * 4) % 300, 110, 20, 20);
-    };
+    const draw = () => { ${draw} };
     draw();
     setInterval(draw, 66);
     window.patternTrack = canvas.captureStream(15).getVideoTracks()[0];
   })()`);
   const args = {
     sdkAppId: e2e.test.sdkAppId,
-    userId: PUBLISHER,
-    userSig: e2e.userSig(PUBLISHER),
+    userId,
+    userSig: e2e.userSig(userId),
     roomId: ROOM,
     e2ee: { mode: 'shared', secret: SECRET },
     requireE2ee: true,
   };
-  const entered = await page.call((t, a) => (t as { enterRoom(a: unknown): Promise<void> }).enterRoom(a), args);
+  const entered = await p.call((t, a) => (t as { enterRoom(a: unknown): Promise<void> }).enterRoom(a), args);
   assert.equal(entered.ok, true, JSON.stringify(entered));
-  assert.equal((await page.invoke('startLocalAudio')).ok, true);
-  const video = await page.call((t) =>
+  assert.equal((await p.invoke('startLocalAudio')).ok, true);
+  const video = await p.call((t) =>
     (t as { startLocalVideo(c: unknown): Promise<void> }).startLocalVideo({
       view: 'local',
       option: { videoTrack: (globalThis as unknown as { patternTrack: unknown }).patternTrack },
     }),
   );
   assert.equal(video.ok, true, JSON.stringify(video));
-});
+}
 
 after(async () => {
+  await page2?.close();
   await page?.close();
   await e2e?.close();
   if (outRoot) fs.rmSync(outRoot, { recursive: true, force: true });
@@ -74,6 +90,7 @@ function recorder(
   dir: string,
   e2ee: { secret?: string; keepCiphertext?: boolean },
   maxFileMs?: number,
+  extra: Partial<RecorderOptions> = {},
 ): Recorder {
   const t = e2e.test;
   return new Recorder({
@@ -95,6 +112,7 @@ function recorder(
     ...(e2ee.keepCiphertext ? { keepCiphertext: true } : {}),
     recordParams: { MaxIdleTime: 60 },
     ...(maxFileMs ? { limits: { maxFileMs } } : {}),
+    ...extra,
   });
 }
 
@@ -125,67 +143,6 @@ async function recordFiveSeconds(
   const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / ((Date.now() - wallBefore) / 1000);
   const files = await r.stop();
   return { files, warnings, cpuMsPerSecond };
-}
-
-function ffprobe(file: string): { codec_type: string; codec_name: string; nb_read_frames?: string }[] {
-  const result = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-show_entries',
-      'stream=codec_type,codec_name,nb_read_frames',
-      '-of',
-      'json',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(result.status, 0, result.stderr);
-  return (JSON.parse(result.stdout) as { streams: never[] }).streams;
-}
-
-/** Every video frame ffmpeg decodes from `file`, as grayscale thumbnails. */
-function decodeThumbnails(file: string): Buffer[] {
-  const result = spawnSync(
-    'ffmpeg',
-    [
-      '-v',
-      'quiet',
-      '-i',
-      file,
-      '-map',
-      '0:v:0',
-      '-fps_mode',
-      'passthrough', // one thumbnail per stored frame, no duplicates to a constant rate
-      '-vf',
-      `scale=${THUMBNAIL.width}:${THUMBNAIL.height}:flags=area,format=gray`,
-      '-f',
-      'rawvideo',
-      '-',
-    ],
-    { maxBuffer: 256 << 20 },
-  );
-  const raw = result.stdout ?? Buffer.alloc(0);
-  const size = THUMBNAIL.width * THUMBNAIL.height;
-  const frames: Buffer[] = [];
-  for (let o = 0; o + size <= raw.length; o += size) frames.push(raw.subarray(o, o + size));
-  return frames;
-}
-
-/** Whether a thumbnail shows the checkerboard: white, black / black, white quadrants. */
-function showsCheckerboard(frame: Buffer): boolean {
-  const { width, height } = THUMBNAIL;
-  const mean = (x0: number, y0: number) => {
-    let sum = 0;
-    let n = 0;
-    for (let y = y0 + height / 8; y < y0 + (3 * height) / 8 - 1; y++)
-      for (let x = x0 + width / 8; x < x0 + (3 * width) / 8; x++, n++) sum += frame[y * width + x] ?? 0;
-    return sum / n;
-  };
-  const [tl, tr, bl, br] = [mean(0, 0), mean(width / 2, 0), mean(0, height / 2), mean(width / 2, height / 2)];
-  return tl > 180 && br > 180 && tr < 75 && bl < 75;
 }
 
 /** Nothing but finished files in the storage directory (the work folder is gone). */
@@ -274,4 +231,110 @@ test('MaxMediaFileDuration: a long recording is split into files that each decod
     assert.ok(pictures > 0, `${file.FileName} shows the picture`);
   }
   assert.deepEqual(storedNames(dir), files.map((f) => f.FileName).sort());
+});
+
+test('RecordMode 2: two publishers mixed into one WebM, grid then a custom layout set while recording', async () => {
+  // A second publisher: solid green with a moving dot.
+  page2 = await e2e.newPage('P2');
+  await publishPattern(
+    page2,
+    'rec_pub2',
+    `g.fillStyle = '#00c000'; g.fillRect(0, 0, 320, 240);
+     g.fillStyle = '#080'; g.fillRect((tick++ * 4) % 300, 110, 20, 20);`,
+  );
+  const dir = path.join(outRoot, 'mixed');
+  const W = 640;
+  const H = 360;
+  const r = recorder('recorder_5', dir, { secret: SECRET }, undefined, {
+    recordParams: { RecordMode: 2, MaxIdleTime: 60 },
+    mix: {
+      layout: { MixLayoutMode: 3, BackGroundColor: '#000000' },
+      transcode: { VideoParams: { Width: W, Height: H, Fps: 15, BitRate: 600_000, Gop: 2 } },
+    },
+  });
+  const warnings: string[] = [];
+  r.on('warning', (code, message) => warnings.push(`${code}: ${message}`));
+  await r.start();
+  // Both users' video is being written before the clock for the layouts starts.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && r.progress().filter((x) => x.kind === 'video' && x.written > 5).length < 2)
+    await sleep(200);
+  await sleep(3000);
+  // ModifyCloudRecording: the checkerboard moves to the right half, the green picture to the left.
+  const swappedAt = Date.now();
+  r.modifyMixLayout({
+    MixLayoutMode: 4,
+    MixLayoutList: [
+      { UserId: 'rec_pub2', Top: 0, Left: 0, Width: W / 2, Height: H },
+      { UserId: PUBLISHER, Top: 0, Left: W / 2, Width: W / 2, Height: H },
+    ],
+  });
+  await sleep(3000);
+  const stoppedAt = Date.now();
+  const files = await r.stop();
+  assert.deepEqual(warnings, []);
+  assert.equal(files.length, 1, 'one mixed file');
+  const file = files[0]!;
+  assert.equal(file.TrackType, 'audio_video');
+  assert.deepEqual(storedNames(dir), [file.FileName]);
+  const full = path.join(dir, file.FileName);
+  const probe = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height:format=duration', '-of', 'json', full],
+    { encoding: 'utf8' },
+  );
+  const info = JSON.parse(probe.stdout) as {
+    streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+    format: { duration: string };
+  };
+  assert.deepEqual(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort(), ['audio:opus', 'video:vp8']);
+  const video = info.streams.find((s) => s.codec_type === 'video')!;
+  assert.deepEqual([video.width, video.height], [W, H]);
+  const expected = (stoppedAt - file.BeginTimeStamp) / 1000;
+  assert.ok(
+    Math.abs(Number(info.format.duration) - expected) < expected * 0.1,
+    `${info.format.duration} s of ${expected}`,
+  );
+
+  /** Which picture a half of the frame at `seconds` shows. */
+  const halves = (seconds: number): string[] => {
+    const rgb = spawnSync(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-ss',
+        seconds.toFixed(2),
+        '-i',
+        full,
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-',
+      ],
+      { maxBuffer: 16 << 20 },
+    ).stdout;
+    assert.equal(rgb.length, W * H * 3);
+    const mean = (x0: number, y0: number, w: number, h: number, c: number) => {
+      let sum = 0;
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) sum += rgb[(y * W + x) * 3 + c]!;
+      return sum / (w * h);
+    };
+    return [0, W / 2].map((x0) => {
+      const q = (qx: number, qy: number) => mean(x0 + qx + 30, qy + 40, 100, 100, 1); // away from the centre lines
+      const [tl, tr, bl, br] = [q(0, 0), q(W / 4, 0), q(0, H / 2), q(W / 4, H / 2)];
+      if (tl > 170 && br > 170 && tr < 80 && bl < 80) return 'checkerboard';
+      if (mean(x0, 0, W / 2, H, 1) > 120 && mean(x0, 0, W / 2, H, 0) < 60) return 'green';
+      return 'other';
+    });
+  };
+  const swap = (swappedAt - file.BeginTimeStamp) / 1000;
+  const before = halves(swap - 1);
+  const afterSwap = halves(swap + 1.5);
+  console.log(`# mixed recording: ${file.Size} bytes, ${info.format.duration} s; before ${before}, after ${afterSwap}`);
+  assert.deepEqual(before, ['checkerboard', 'green'], 'grid in join order');
+  assert.deepEqual(afterSwap, ['green', 'checkerboard'], 'the custom layout from the moment it was set');
 });

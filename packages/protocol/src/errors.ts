@@ -121,6 +121,9 @@ export const ErrorCodes = {
   RECORDING_CONCURRENCY_LIMIT: 'This app already runs as many recording tasks as allowed',
   RECORDING_TASK_NOT_FOUND: 'No such recording task for this app',
   RECORDING_START_FAILED: 'The recording task could not join the room',
+  RECORDING_TASK_EXITED: 'The recording task has already exited',
+  RECORDING_STORAGE_DENIED: "The cloud storage endpoint is refused by this server's outbound network policy",
+  RECORDING_NOT_MIXED: 'Mix layout parameters apply only to a mixed recording task (RecordMode 2)',
   RECORDING_FOREIGN_SOURCE:
     "The recording transport's first packet came from another address than the recorder's; the transport was closed",
   // Media plane (signaling-level)

@@ -86,6 +86,30 @@ export const configSchema = z
         directory: nonEmpty.optional(),
         /** TRTC's RestrictedConcurrency: recording tasks one app may run at once. */
         maxConcurrentPerApp: z.number().int().min(1).max(100).default(10),
+        /**
+         * Where a file goes whose upload to the customer's bucket (CloudStorage) failed after its retries; default
+         * `<directory>/upload-failed`. An operator re-uploads from there (a 308 callback names the failure).
+         */
+        backupDirectory: nonEmpty.optional(),
+        /** Upload tries per file before it goes to the backup directory. */
+        uploadAttempts: z.number().int().min(1).max(10).default(3),
+        /**
+         * Which CloudStorage endpoints (EndpointUrl, or the vendor's) the server may upload to: like callbacks,
+         * https to public addresses only unless relaxed here (an on-premises MinIO: list it in allowedHosts).
+         */
+        storageEndpoints: z
+          .object({
+            allowedHosts: z
+              .array(
+                z.string().max(253).refine(isAllowedHostEntry, 'must be a host name, an IP address or a CIDR range'),
+              )
+              .max(1000)
+              .default([]),
+            allowPrivateNetworks: z.boolean().default(false),
+            allowInsecureHttp: z.boolean().default(false),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -371,6 +395,7 @@ const ENV: Record<string, [path: string, parse: (v: string) => unknown]> = {
   CONCLAVE_RTC_MIN_PORT: ['media.rtcMinPort', parseNumber],
   CONCLAVE_RTC_MAX_PORT: ['media.rtcMaxPort', parseNumber],
   CONCLAVE_RECORDING_DIR: ['recording.directory', String],
+  CONCLAVE_RECORDING_BACKUP_DIR: ['recording.backupDirectory', String],
   CONCLAVE_TURN_ENABLED: ['turn.enabled', parseBool],
   CONCLAVE_TURN_URLS: ['turn.urls', parseList],
   CONCLAVE_TURN_SECRET: ['turn.secret', String],

@@ -214,6 +214,8 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     },
     disconnectGraceMs: config.signaling.resumeGraceSeconds * 1000,
     maxRoomsPerApp: config.rooms.maxRoomsPerApp,
+    // A room taken over from a node that died continues there (cluster/room-succession.ts).
+    predecessorOf: (key) => cluster?.succession.predecessorOf(key),
   });
   let cluster: ClusterNode | undefined;
   // The server API acts on the room wherever it is served: in a cluster through the node serving it.
@@ -341,6 +343,7 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
   });
   await app.register(inboxRoutes, { reports, audit, requirePermission });
   const appAccess = registryAppAccess(stores.apps);
+  const storagePolicy = new CallbackUrlPolicy(config.recording.storageEndpoints);
   const recordings = new RecordingTasks({
     directory: config.recording.directory,
     maxConcurrentPerApp: config.recording.maxConcurrentPerApp,
@@ -348,6 +351,13 @@ export async function startConclave(config: Config, log: Logger): Promise<Concla
     appSecret: async (sdkAppId) => (await appAccess.access(sdkAppId)).secretKey,
     insecureTls: config.dev,
     log: log.child({ subsystem: 'recording' }),
+    ...(config.recording.backupDirectory ? { backupDirectory: config.recording.backupDirectory } : {}),
+    uploadAttempts: config.recording.uploadAttempts,
+    checkStorageEndpoint: (endpoint) => {
+      storagePolicy.check(endpoint);
+      return storagePolicy.lookup;
+    },
+    callback: (sdkAppId, body) => callbacks.enqueue(sdkAppId, body),
   });
   registerCloudApi(app, {
     actions: [...roomActions(roomManagement), ...describeActions(stores), ...recordingActions(recordings)],

@@ -8,7 +8,8 @@
  * Meeting start: N pages with their fake cameras on call enterRoom at the same moment; every page starts each
  * remote video as it becomes available. Per ordered pair (viewer, publisher): enterRoom → first decoded frame
  * and REMOTE_VIDEO_AVAILABLE → first decoded frame, p50/p95, and the CPU time of the browser processes against
- * the server's (this process with the in-process server, plus the mediasoup worker) during the rounds.
+ * the server's (this process with the in-process server, plus the mediasoup worker) during the rounds, and where
+ * the time after REMOTE_VIDEO_AVAILABLE goes (consume + receive SDP, resumeConsumer, first packet, first frame).
  *   node --import tsx test/e2e/bench/first-frame.bench.ts [joins=20] [gapMs=0] [meetingSizes=4,8 (0: none)]
  *   node --import tsx test/e2e/bench/first-frame.bench.ts meeting [N=4,8] [rounds=3]
  */
@@ -73,8 +74,21 @@ interface MeetingArgs {
   timeoutMs: number;
 }
 
+/**
+ * Where REMOTE_VIDEO_AVAILABLE → first frame goes, per pair (ms from availability): the receiver's track
+ * appears (consume round trip + the receive SDP), startRemoteVideo resolves (resumeConsumer round trip), the
+ * first RTP packet is counted (the SFU forwards from a keyframe: keyframe request, publisher, network), the
+ * first frame is drawn (decode, render). Packets are read by polling receiver stats every 20 ms.
+ */
+interface Phases {
+  track: number;
+  started: number;
+  packet: number;
+  frame: number;
+}
+
 interface MeetingResult {
-  pairs: { userId: string; enterToFrame: number; availableToFrame: number }[];
+  pairs: { userId: string; enterToFrame: number; availableToFrame: number; phases?: Phases }[];
   /** Remote videos with no frame within the timeout, and why (when startRemoteVideo said). */
   missing: string[];
 }
@@ -110,9 +124,48 @@ async function meetingJoin(t: unknown, args: MeetingArgs): Promise<MeetingResult
     doc.body.appendChild(view);
     trtc
       .startRemoteVideo({ userId: p.userId, streamType: 'main', view: view.id })
+      .then(() => startedAt.set(p.userId, performance.now()))
       .catch((e: { message?: string }) => errors.set(p.userId, String(e?.message)));
   };
   const errors = new Map<string, string>();
+  // Phase probes: when each video receiver's track appeared and when its first packet was counted.
+  type Receiver = {
+    track: { id: string; kind: string };
+    getStats(): Promise<{ forEach(f: (s: Record<string, unknown>) => void): void }>;
+  };
+  const pcs = (globalThis as unknown as { pcs: { connectionState: string; getReceivers(): Receiver[] }[] }).pcs;
+  const trackAt = new Map<string, number>();
+  const packetAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  let probing = false;
+  const probe = setInterval(() => {
+    if (probing) return;
+    probing = true;
+    const waiting: Promise<void>[] = [];
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      for (const receiver of pc.getReceivers()) {
+        const id = receiver.track.id;
+        if (receiver.track.kind !== 'video' || packetAt.has(id)) continue;
+        if (!trackAt.has(id)) trackAt.set(id, performance.now());
+        waiting.push(
+          receiver.getStats().then((report) =>
+            report.forEach((st) => {
+              if (st['type'] === 'inbound-rtp' && Number(st['packetsReceived'] ?? 0) > 0 && !packetAt.has(id))
+                packetAt.set(id, performance.now());
+            }),
+          ),
+        );
+      }
+    }
+    void Promise.all(waiting).finally(() => (probing = false));
+  }, 20);
+  const trackOf = (userId: string): string | undefined => {
+    const video = (
+      doc as unknown as { querySelector(s: string): { srcObject?: { getVideoTracks(): { id: string }[] } } | null }
+    ).querySelector(`#meeting-${userId} video`);
+    return video?.srcObject?.getVideoTracks()[0]?.id;
+  };
   trtc.on(EVENT['FIRST_VIDEO_FRAME']!, onFrame);
   trtc.on(EVENT['REMOTE_VIDEO_AVAILABLE']!, onAvailable);
   const start = performance.now();
@@ -120,6 +173,14 @@ async function meetingJoin(t: unknown, args: MeetingArgs): Promise<MeetingResult
   await Promise.race([allFrames, new Promise((r) => setTimeout(r, args.timeoutMs))]);
   trtc.off(EVENT['FIRST_VIDEO_FRAME']!, onFrame);
   trtc.off(EVENT['REMOTE_VIDEO_AVAILABLE']!, onAvailable);
+  clearInterval(probe);
+  const phasesOf = (userId: string): Phases | undefined => {
+    const id = trackOf(userId);
+    const from = available.get(userId)!;
+    const [track, packet, started] = [trackAt.get(id ?? ''), packetAt.get(id ?? ''), startedAt.get(userId)];
+    if (track === undefined || packet === undefined || started === undefined) return undefined;
+    return { track: track - from, started: started - from, packet: packet - from, frame: frames.get(userId)! - from };
+  };
   return {
     pairs: args.others
       .filter((userId) => frames.has(userId))
@@ -127,6 +188,7 @@ async function meetingJoin(t: unknown, args: MeetingArgs): Promise<MeetingResult
         userId,
         enterToFrame: frames.get(userId)! - start,
         availableToFrame: frames.get(userId)! - available.get(userId)!,
+        ...(phasesOf(userId) ? { phases: phasesOf(userId) } : {}),
       })),
     missing: args.others
       .filter((userId) => !frames.has(userId))
@@ -188,6 +250,20 @@ function summary(label: string, values: number[]): string {
   return `${label} p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`;
 }
 
+/** p50/p95 of each phase's own share (the time from the previous step), over the pairs with every probe. */
+function phaseSummary(phases: Phases[]): string {
+  if (phases.length === 0) return 'phases: no pair with every probe';
+  const share = (f: (p: Phases) => number) => {
+    const sorted = phases.map(f).sort((a, b) => a - b);
+    return `p50 ${percentile(sorted, 50).toFixed(0)} / p95 ${percentile(sorted, 95).toFixed(0)}`;
+  };
+  return (
+    `phases after REMOTE_VIDEO_AVAILABLE (${phases.length} pairs, ms): consume → receiver track ${share((p) => p.track)}; ` +
+    `→ resumed ${share((p) => p.started - p.track)}; → first packet ${share((p) => p.packet - Math.min(p.started, p.packet))} ` +
+    `(from track ${share((p) => p.packet - p.track)}); → first frame ${share((p) => p.frame - p.packet)}`
+  );
+}
+
 async function meeting(e2e: E2E, n: number, rounds: number): Promise<void> {
   const users = Array.from({ length: n }, (_, i) => `m${n}-${i}`);
   const pages: ClientPage[] = [];
@@ -199,6 +275,7 @@ async function meeting(e2e: E2E, n: number, rounds: number): Promise<void> {
   }
   const enterToFrame: number[] = [];
   const availableToFrame: number[] = [];
+  const phases: Phases[] = [];
   const missing: string[] = [];
   const before = cpuSnapshot();
   const ownBefore = process.cpuUsage();
@@ -221,6 +298,7 @@ async function meeting(e2e: E2E, n: number, rounds: number): Promise<void> {
       for (const pair of result.value.pairs) {
         enterToFrame.push(pair.enterToFrame);
         availableToFrame.push(pair.availableToFrame);
+        if (pair.phases) phases.push(pair.phases);
       }
     }
     await Promise.all(pages.map((page) => page.call(meetingLeave)));
@@ -234,6 +312,7 @@ async function meeting(e2e: E2E, n: number, rounds: number): Promise<void> {
     `\nmeeting start, N = ${n}, ${rounds} rounds, ${enterToFrame.length} pairs:\n` +
       `  ${summary('enterRoom → first frame:', enterToFrame)}\n` +
       `  ${summary('REMOTE_VIDEO_AVAILABLE → first frame:', availableToFrame)}\n` +
+      `  ${phaseSummary(phases)}\n` +
       `  CPU over ${wall.toFixed(1)} s wall: browsers ${browserCpu.toFixed(1)} s (${((100 * browserCpu) / (browserCpu + serverCpu)).toFixed(0)} %), ` +
       `server + mediasoup worker ${serverCpu.toFixed(1)} s; load average ${loadBefore} → ${loadAverage()}` +
       (missing.length ? `\n  no frame within 30 s for ${missing.length} pairs: ${missing.slice(0, 8).join('; ')}` : ''),

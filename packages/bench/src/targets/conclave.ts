@@ -60,7 +60,8 @@ export class ConclaveTarget implements SystemUnderTest {
   readonly name = 'conclave' as const;
   readonly #host: ServerHost;
   readonly #ctx: ConclaveContext;
-  readonly #dataDir: string;
+  /** The temporary data directory this target made (deleted at close), or undefined for an attached server. */
+  readonly #dataDir: string | undefined;
   readonly #app: { sdkAppId: number; secretKey: string };
   readonly #scene: 'live' | 'rtc';
   /** Users who will publish: they join as anchors. */
@@ -69,7 +70,7 @@ export class ConclaveTarget implements SystemUnderTest {
   private constructor(
     host: ServerHost,
     ctx: ConclaveContext,
-    dataDir: string,
+    dataDir: string | undefined,
     app: { sdkAppId: number; secretKey: string },
     scene: 'live' | 'rtc',
   ) {
@@ -104,6 +105,28 @@ export class ConclaveTarget implements SystemUnderTest {
       secretKey: string;
     };
     return new ConclaveTarget(host, ctx, dataDir, keys, options.scene);
+  }
+
+  /**
+   * Drives a server someone else started and will close (fault tests: a call with real media on a server whose
+   * store or workers the test breaks). `close()` then closes nothing.
+   */
+  static attach(
+    server: ConclaveServer,
+    ctx: ConclaveContext,
+    app: { sdkAppId: number; secretKey: string },
+    scene: 'live' | 'rtc',
+  ): ConclaveTarget {
+    const host: ServerHost = {
+      url: server.url,
+      nodePid: process.pid,
+      get workerPids() {
+        return server.workers.workers.map((w) => w.pid);
+      },
+      server,
+      close: () => Promise.resolve(),
+    };
+    return new ConclaveTarget(host, ctx, undefined, app, scene);
   }
 
   /** The in-process server (only with `inProcess`). */
@@ -210,6 +233,7 @@ export class ConclaveTarget implements SystemUnderTest {
 
   async close(): Promise<void> {
     await this.#host.close();
+    if (this.#dataDir === undefined) return;
     fs.rmSync(this.#dataDir, { recursive: true, force: true });
   }
 }

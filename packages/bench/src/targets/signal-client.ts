@@ -38,6 +38,8 @@ export class SignalClient {
   }
 
   request<M extends RequestMethod>(method: M, data: RequestInput<M>): Promise<ResponseData[M]> {
+    // A closed socket would never answer: refuse at once rather than wait forever.
+    if (this.#ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('signaling socket closed'));
     const id = this.#nextId++;
     this.#ws.send(JSON.stringify({ v: 1, id, method, data }));
     return new Promise((resolve, reject) =>

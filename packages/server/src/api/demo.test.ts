@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { generate } from 'selfsigned';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { demoContentSecurityPolicy, registerDemo } from './demo.ts';
+import { DEMO_MODULES, demoContentSecurityPolicy, registerDemo } from './demo.ts';
 import { createHttpServer } from './http-server.ts';
 
 const read = (relative: string) => fs.readFileSync(fileURLToPath(new URL(relative, import.meta.url)), 'utf8');
@@ -54,7 +54,7 @@ describe('demo page', () => {
   it('serves the page assets with their content types and the same headers', async () => {
     start({ dev: true });
     for (const [url, type] of [
-      ['/demo/demo.js', 'application/javascript; charset=utf-8'],
+      ...DEMO_MODULES.map((file) => [`/demo/${file}`, 'application/javascript; charset=utf-8'] as const),
       ['/demo/demo.css', 'text/css; charset=utf-8'],
       ['/demo/favicon.svg', 'image/svg+xml'],
     ] as const) {
@@ -63,6 +63,16 @@ describe('demo page', () => {
       assert.equal(res.headers['content-type'], type, url);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
       assert.ok(res.headers['content-security-policy'], url);
+    }
+  });
+
+  it('serves every module of the page, and every module it imports', () => {
+    const dir = fileURLToPath(new URL('../../public/demo/', import.meta.url));
+    const onDisk = fs.readdirSync(dir).filter((f) => f.endsWith('.js'));
+    assert.deepEqual([...onDisk].sort(), [...DEMO_MODULES].sort());
+    for (const file of DEMO_MODULES) {
+      for (const [, imported] of read(`../../public/demo/${file}`).matchAll(/from '\.\/([\w-]+\.js)'/g))
+        assert.ok((DEMO_MODULES as readonly string[]).includes(String(imported)), `${file} imports ${imported}`);
     }
   });
 
@@ -110,7 +120,10 @@ describe('demo page', () => {
     assert.match(directive('media-src'), /blob: mediastream:/);
     assert.equal(res.headers['permissions-policy'], 'camera=(self), microphone=(self), display-capture=(self)');
     // Nothing the page or the SDK bundle does needs 'unsafe-eval' or 'unsafe-inline'.
-    const sources = [read('../../public/demo/demo.js'), read('../../../client/src/room-e2ee.ts')];
+    const sources = [
+      ...DEMO_MODULES.map((file) => read(`../../public/demo/${file}`)),
+      read('../../../client/src/room-e2ee.ts'),
+    ];
     const bundle = new URL('../../../client/dist/trtc.js', import.meta.url);
     if (fs.existsSync(bundle)) sources.push(fs.readFileSync(bundle, 'utf8'));
     for (const source of sources)

@@ -1,6 +1,6 @@
 /**
- * The demo page at `/`: plain HTML/CSS/JS from `packages/server/public/demo/` (no build step) on top of the
- * browser SDK at `/sdk/trtc.js`. `GET /demo/config.json` tells the page whether the server runs in dev mode
+ * The demo page at `/`: a small conference app in plain HTML/CSS and JavaScript modules from
+ * `packages/server/public/demo/` (no build step) on top of the browser SDK at `/sdk/trtc.js`. `GET /demo/config.json` tells the page whether the server runs in dev mode
  * (then the page fetches UserSigs from `POST /dev/usersig`); it never carries a key.
  *
  * The files are a fixed list read once at start-up. Every response carries a strict Content-Security-Policy:
@@ -23,12 +23,28 @@ export interface DemoOptions {
 
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/demo', import.meta.url));
 
+/** The page's JavaScript modules (`demo.js` imports the others), one per panel. */
+export const DEMO_MODULES = [
+  'demo.js',
+  'dom.js',
+  'state.js',
+  'prejoin.js',
+  'call.js',
+  'controls.js',
+  'tiles.js',
+  'people.js',
+  'chat.js',
+  'status.js',
+] as const;
+
 /** URL path → file name and content type. Nothing outside this list is served. */
 const DEMO_FILES: Record<string, { file: string; contentType: string }> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/demo/demo.css': { file: 'demo.css', contentType: 'text/css; charset=utf-8' },
-  '/demo/demo.js': { file: 'demo.js', contentType: 'application/javascript; charset=utf-8' },
   '/demo/favicon.svg': { file: 'favicon.svg', contentType: 'image/svg+xml' },
+  ...Object.fromEntries(
+    DEMO_MODULES.map((file) => [`/demo/${file}`, { file, contentType: 'application/javascript; charset=utf-8' }]),
+  ),
 };
 
 /** A Host header we are willing to echo into the CSP (anything odd falls back to `'self'` alone). */

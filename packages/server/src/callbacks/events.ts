@@ -84,6 +84,10 @@ export interface CallbackBody {
     TargetUserId?: string;
     /** Group 9: device, seat index or seat count. */
     Detail?: string;
+    /** Group 3 (recording, recording-events.ts): the task. */
+    TaskId?: string;
+    /** Group 3: the event's own fields. */
+    Payload?: Record<string, unknown>;
   };
 }
 

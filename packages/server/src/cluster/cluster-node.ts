@@ -15,6 +15,7 @@ import { roomKeyString, type RoomKey } from '../rooms/room-key.ts';
 import { NodeRegistry, type NodeInfo } from './node-registry.ts';
 import { RoomCommands, type RoomCommand } from './room-commands.ts';
 import { RoomPlacement } from './room-placement.ts';
+import { RoomSuccession } from './room-succession.ts';
 import { signTicket, TicketReplayCache, verifyTicket } from './ticket.ts';
 
 /** Options of {@link ClusterNode.start}. */
@@ -65,6 +66,8 @@ export class ClusterNode implements RoomManagement {
   readonly redis: Redis;
   readonly registry: NodeRegistry;
   readonly placement: RoomPlacement;
+  /** Members of the rooms served here, remembered in Redis for the node that takes a room over. */
+  readonly succession: RoomSuccession;
   readonly #o: ClusterNodeOptions;
   readonly #secret: Buffer;
   readonly #replays = new TicketReplayCache();
@@ -111,6 +114,7 @@ export class ClusterNode implements RoomManagement {
       selfId: options.nodeId,
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     });
+    this.succession = new RoomSuccession({ redis, prefix: this.#prefix, rooms: options.rooms, log: options.log });
   }
 
   /** Connects to Redis, registers this node and starts renewing room leases; fails when Redis is unreachable. */
@@ -161,6 +165,7 @@ export class ClusterNode implements RoomManagement {
         now,
       );
       this.#replays.use(claims, now);
+      if (!this.#o.rooms.getRoom(join.key)) await this.succession.prepare(join.key);
       return;
     }
     if (this.#o.rooms.getRoom(join.key)) return; // served here already: no Redis needed
@@ -171,7 +176,7 @@ export class ClusterNode implements RoomManagement {
       throw new ConclaveError('CLUSTER_UNAVAILABLE', undefined, { cause: err });
     }
     if (!placed) throw new ConclaveError(this.registry.draining ? 'CLUSTER_DRAINING' : 'CLUSTER_NO_NODE');
-    if (placed.local) return;
+    if (placed.local) return this.succession.prepare(join.key);
     throw new ConclaveError('CLUSTER_REDIRECT', undefined, { details: this.#redirect(join, room, placed.node) });
   }
 
@@ -238,6 +243,7 @@ export class ClusterNode implements RoomManagement {
   async close(): Promise<void> {
     clearInterval(this.#renewTimer);
     this.#detach?.();
+    this.succession.stop();
     await Promise.all(
       this.#o.rooms.rooms().map((r) => this.placement.release(roomKeyString(r.key)).catch(() => undefined)),
     );
@@ -257,9 +263,10 @@ export class ClusterNode implements RoomManagement {
 
   #watch(): void {
     const { rooms, log } = this.#o;
+    this.succession.start();
     const renew = (list: Room[]) =>
-      this.placement.renew(list.map((r) => roomKeyString(r.key))).then(
-        (foreign) => {
+      Promise.all([this.placement.renew(list.map((r) => roomKeyString(r.key))), this.succession.refresh(list)]).then(
+        ([foreign]) => {
           if (foreign.length > 0) log.warn({ rooms: foreign.length }, 'rooms served here are leased to another node');
         },
         () => undefined, // Redis away: the rooms keep running; the next renewal tries again

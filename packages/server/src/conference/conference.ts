@@ -605,6 +605,7 @@ export class Conference extends EventEmitter<ConferenceEvents> implements Signal
   #onSweep(): void {
     const { directory } = this.#options;
     directory.expireDisconnected();
+    directory.expireAwaitedMembers();
     const now = this.#now();
     for (const session of [...this.sessions.values()]) {
       if (session.expiresAt <= now) this.#evict(session, 'kick', 'the UserSig expired');

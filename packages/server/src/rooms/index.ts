@@ -14,6 +14,7 @@ export {
   RoomDirectory,
 } from './room-directory.ts';
 export type { Room } from './room.ts';
+export type { RoomPredecessor } from './room-predecessor.ts';
 export { type DeviceRequest, RoomControl, deviceOf } from './room-control.ts';
 export type { ControlEvent, ControlEventAction } from './room-control-actions.ts';
 export type { Participant, ParticipantMetadata, PublishedStream, StreamSlot } from './participant.ts';

@@ -45,6 +45,8 @@ export interface ParticipantInit {
   readonly privileges: number | undefined;
   readonly metadata: ParticipantMetadata;
   readonly customMessages: CustomMessageLimiter;
+  /** The entry continues this user's session in the room on a node that died (default false). */
+  readonly carriedOver?: boolean;
 }
 
 /**
@@ -65,6 +67,11 @@ export class Participant {
   readonly userName: string | undefined;
   /** A recording participant: receives only, and everyone sees that it records. */
   readonly recording: boolean;
+  /**
+   * This entry continues the user's session in the room on a node that died (cluster failover): to the
+   * customer's backend it is not a new entry.
+   */
+  readonly carriedOver: boolean;
   /** @internal */
   readonly customMessages: CustomMessageLimiter;
   #role: Role;
@@ -85,6 +92,7 @@ export class Participant {
     this.e2eePublicKey = init.metadata.e2eePublicKey;
     this.userName = init.metadata.userName;
     this.recording = init.metadata.recording === true;
+    this.carriedOver = init.carriedOver === true;
     this.customMessages = init.customMessages;
     this.#role = init.role;
     this.#privileges = init.privileges;

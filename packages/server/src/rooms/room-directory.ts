@@ -22,6 +22,7 @@ import { Participant, streamSlot } from './participant.ts';
 import type { ParticipantMetadata, PublishedStream } from './participant.ts';
 import { checkEntry, checkPrivilege, checkRoleSwitch, receivePrivilegeFor, sendPrivilegeFor } from './permissions.ts';
 import { Room } from './room.ts';
+import type { RoomPredecessor } from './room-predecessor.ts';
 import { applyControl, type ControlEvent, type ControlOps } from './room-control-actions.ts';
 import { deviceOf } from './room-control.ts';
 import { roomKeyString } from './room-key.ts';
@@ -45,6 +46,11 @@ export interface RoomDirectoryOptions {
   maxRoomsPerApp?: number;
   /** Milliseconds clock (default `Date.now`). */
   now?: () => number;
+  /**
+   * In a cluster: the room as it was on a node that died, when a room about to be created here continues it
+   * (cluster/room-succession.ts). Its members are awaited for `disconnectGraceMs`.
+   */
+  predecessorOf?: (key: RoomKey) => RoomPredecessor | undefined;
 }
 
 /** What signaling asks for when a verified user wants to enter. */
@@ -116,6 +122,8 @@ export type RoomDirectoryEvents = {
   control: [room: Room, event: ControlEvent];
   /** The control state changed without an action (a participant with a seat, hand or admin status left). */
   controlchanged: [room: Room];
+  /** A member of the room's predecessor (on a node that died) did not come back within the grace period. */
+  memberlost: [room: Room, userId: string, role: Role];
 };
 
 const DEFAULT_MAX_ROOMS_PER_APP = 10_000;
@@ -133,6 +141,9 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   readonly #maxRoomsPerApp: number;
   /** Participants in their grace period, so expiry does not walk every room. */
   readonly #disconnected = new Set<Participant>();
+  /** Rooms still awaiting members of their predecessor. */
+  readonly #awaiting = new Set<Room>();
+  readonly #predecessorOf: RoomDirectoryOptions['predecessorOf'];
 
   constructor(options: RoomDirectoryOptions = {}) {
     super();
@@ -142,6 +153,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     this.#rejectSceneMismatch = options.rejectSceneMismatch ?? false;
     this.#maxRoomsPerApp = options.maxRoomsPerApp ?? DEFAULT_MAX_ROOMS_PER_APP;
     this.#now = options.now ?? Date.now;
+    this.#predecessorOf = options.predecessorOf;
   }
 
   get roomCount(): number {
@@ -180,14 +192,27 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     const requireE2ee = existing ? existing.e2eeRequired : request.requireE2ee === true;
     if (requireE2ee && request.e2ee !== true) throw new ConclaveError('E2EE_REQUIRED');
     const now = this.#now();
+    const predecessor = existing ? undefined : this.#predecessorOf?.(request.key);
     const room =
-      existing ?? new Room(request.key, request.scene, this.limits[request.scene], now, requireE2ee, this.#now);
+      existing ??
+      new Room(
+        request.key,
+        request.scene,
+        this.limits[request.scene],
+        predecessor?.createdAt ?? now,
+        requireE2ee,
+        this.#now,
+      );
     room.control.checkEntry(room.getParticipant(request.userId) !== undefined, request.password);
     room.checkAdmit(request.userId, request.role);
 
     if (!existing) {
       this.#rooms.set(room.id, room);
       this.#roomsPerApp.set(request.key.sdkAppId, appRooms + 1);
+      if (predecessor && predecessor.members.size > 0) {
+        room.inherit(predecessor, now + this.disconnectGraceMs);
+        this.#awaiting.add(room);
+      }
     }
     const previous = room.getParticipant(request.userId);
     const displaced = previous && this.#detach(room, previous, 'kicked', false);
@@ -201,6 +226,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
       privileges: request.privileges,
       metadata: request.metadata ?? {},
       customMessages: new CustomMessageLimiter(this.#customMessageLimits, this.#now),
+      carriedOver: room.awaited?.take(request.userId) ?? false,
     });
     room.attach(participant);
     // The first entrant owns the room (a re-entering owner keeps it: ownership goes by userId); a recorder never.
@@ -372,6 +398,17 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     return expired.flatMap((participant) => this.leave(participant, 'timeout') ?? []);
   }
 
+  /** Lets go, with `memberlost`, of the predecessor members that did not come back before their deadline. */
+  expireAwaitedMembers(): void {
+    const now = this.#now();
+    for (const room of this.#awaiting) if ((room.awaited?.deadline ?? 0) <= now) this.#loseAwaited(room);
+  }
+
+  #loseAwaited(room: Room): void {
+    this.#awaiting.delete(room);
+    for (const [userId, role] of room.awaited?.drain() ?? []) this.emit('memberlost', room, userId, role);
+  }
+
   /** Server API RemoveUser: removes `userId` with reason `removed`; undefined when not in the room. */
   removeUser(key: RoomKey, userId: string): Departure | undefined {
     const participant = this.getRoom(key)?.getParticipant(userId);
@@ -419,6 +456,10 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     const { room, participant, reason, removedStreams, roomClosed } = departure;
     for (const stream of removedStreams) this.emit('streamremoved', room, stream);
     this.emit('participantleft', room, participant, reason);
-    if (roomClosed) this.emit('roomclosed', room);
+    if (roomClosed) {
+      // Members who never came back left the room before it closed.
+      this.#loseAwaited(room);
+      this.emit('roomclosed', room);
+    }
   }
 }

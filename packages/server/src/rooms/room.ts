@@ -8,6 +8,7 @@ import type { MediaKind, Role, Scene, StreamType } from '@conclave/protocol';
 import type { SceneLimits } from './limits.ts';
 import { streamSlot } from './participant.ts';
 import { RoomControl } from './room-control.ts';
+import { AwaitedMembers, type RoomPredecessor } from './room-predecessor.ts';
 import type { Participant, PublishedStream } from './participant.ts';
 import { roomKeyString } from './room-key.ts';
 import type { RoomKey } from './room-key.ts';
@@ -31,6 +32,7 @@ export class Room {
   #publisherCount = 0;
   #subStreamOwner: string | undefined;
   #closedAt: number | undefined;
+  #awaited: AwaitedMembers | undefined;
 
   /** @internal Created by the RoomDirectory. */
   constructor(
@@ -49,6 +51,24 @@ export class Room {
     this.createdAt = createdAt;
     this.e2eeRequired = e2eeRequired;
     this.control = new RoomControl(now);
+  }
+
+  /**
+   * @internal Set by the RoomDirectory on a room that continues one served by a node that died: its members
+   * are awaited until `deadline`.
+   */
+  inherit(predecessor: RoomPredecessor, deadline: number): void {
+    this.#awaited = new AwaitedMembers(predecessor.members, deadline);
+  }
+
+  /** True when this room continues one served by a node that died (its creation was announced there). */
+  get continues(): boolean {
+    return this.#awaited !== undefined;
+  }
+
+  /** Members of the room's predecessor not back yet (undefined for a room that continues nothing). */
+  get awaited(): AwaitedMembers | undefined {
+    return this.#awaited;
   }
 
   get userCount(): number {

@@ -69,6 +69,7 @@ export class CallRecorder {
     rooms.on('roomclosed', (room) => this.#roomClosed(room));
     rooms.on('participantjoined', (room, p) => this.#entered(room, p));
     rooms.on('participantleft', (room, p, reason) => this.#exited(room, p, reason));
+    rooms.on('memberlost', (room, userId) => this.#lost(room, userId));
     rooms.on('rolechanged', (room, p) => this.#event(room, p.userId, UserEventIds.CHANGE_ROLE, p.role));
     rooms.on('streamadded', (room, s) => this.#event(room, s.userId, STREAM_EVENT[`${s.kind}/${s.streamType}`][0]));
     rooms.on('streamremoved', (room, s) => this.#event(room, s.userId, STREAM_EVENT[`${s.kind}/${s.streamType}`][1]));
@@ -162,7 +163,18 @@ export class CallRecorder {
     this.#write(room.key.sdkAppId, 'usage', (r) => r.telemetry.addUsage(room.key.sdkAppId, this.#now(), seconds));
   }
 
-  #backendLog(room: Room, p: Participant, action: 'enter' | 'exit', reason: number): void {
+  /** A member of the room on a node that died did not come back: its exit (time on that node is not known). */
+  #lost(room: Room, userId: string): void {
+    this.#backendLog(room, { userId }, 'exit', EXIT_REASON.timeout);
+    this.#event(room, userId, UserEventIds.EXIT_ROOM, String(EXIT_REASON.timeout));
+  }
+
+  #backendLog(
+    room: Room,
+    p: Pick<Participant, 'userId'> & Partial<Pick<Participant, 'clientIp' | 'sdkVersion' | 'os'>>,
+    action: 'enter' | 'exit',
+    reason: number,
+  ): void {
     const commId = this.#commIds.get(room.id);
     if (!commId) return;
     const { roomId, roomIdType } = roomIdText(room.key);

@@ -1,11 +1,19 @@
 /**
  * TRTC's cloud recording actions: CreateCloudRecording → TaskId, DescribeCloudRecording → Status and
- * StorageFileList, DeleteCloudRecording. Single-stream mode (RecordMode 1) into the server's configured
- * directory; mixed mode, cloud storage (S3) and ModifyCloudRecording are not built yet and are refused.
+ * StorageFileList, ModifyCloudRecording (SubscribeStreamUserIds applied live; MixLayoutParams applied to a mixed
+ * task from that moment on), DeleteCloudRecording. Single-stream (RecordMode 1) or mixed (RecordMode 2, with
+ * TRTC's MixLayoutParams and MixTranscodeParams). Files go to the server's configured directory, or through it
+ * to the customer's S3-compatible bucket (StorageParams.CloudStorage).
  */
 import { z } from 'zod';
 import { ConclaveError, strRoomIdSchema, userIdSchema } from '@conclave/protocol';
-import { recordParamsSchema } from '@conclave/recorder';
+import {
+  cloudStorageSchema,
+  mixLayoutParamsSchema,
+  mixTranscodeParamsSchema,
+  recordParamsSchema,
+  subscribeStreamUserIdsSchema,
+} from '@conclave/recorder';
 import type { RecordingTasks } from '../../recording/recording-tasks.ts';
 import { defineAction, sdkAppIdParam, type CloudAction } from './action.ts';
 
@@ -20,10 +28,28 @@ const createParams = z
     UserId: userIdSchema,
     UserSig: z.string().min(1).max(4096),
     RecordParams: recordParamsSchema,
+    MixLayoutParams: mixLayoutParamsSchema.optional(),
+    MixTranscodeParams: mixTranscodeParamsSchema.optional(),
     StorageParams: z
-      .object({ CloudStorage: z.object({ FileNamePrefix: z.array(z.string().max(64)).max(4).optional() }).strict() })
+      .object({
+        CloudStorage: z.union([
+          cloudStorageSchema,
+          // Only folders: the files stay in the server's directory (named with the prefix).
+          z.object({ FileNamePrefix: z.array(z.string().max(64)).max(4).optional() }).strict(),
+        ]),
+      })
       .strict()
       .optional(),
+  })
+  .strict();
+
+/** MixLayoutParams as TRTC defines it; mixed mode validates the layout itself. Bounded in size here. */
+const modifyParams = z
+  .object({
+    SdkAppId: sdkAppIdParam,
+    TaskId: taskId,
+    MixLayoutParams: mixLayoutParamsSchema.optional(),
+    SubscribeStreamUserIds: subscribeStreamUserIdsSchema.optional(),
   })
   .strict();
 
@@ -36,14 +62,20 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         if (!/^\d+$/.test(p.RoomId) || n < 1 || n > 4294967294) throw new ConclaveError('INVALID_ROOM_ID');
         room = { roomId: n };
       }
-      const prefix = p.StorageParams?.CloudStorage.FileNamePrefix?.join('_');
+      const storage = p.StorageParams?.CloudStorage;
+      const prefix = storage?.FileNamePrefix?.join('_');
       const TaskId = await tasks.create({
         sdkAppId: p.SdkAppId,
         room,
         userId: p.UserId,
         userSig: p.UserSig,
         recordParams: p.RecordParams,
+        mix: {
+          ...(p.MixLayoutParams ? { layout: p.MixLayoutParams } : {}),
+          ...(p.MixTranscodeParams ? { transcode: p.MixTranscodeParams } : {}),
+        },
         ...(prefix ? { fileNamePrefix: prefix } : {}),
+        ...(storage && 'Bucket' in storage ? { cloudStorage: storage } : {}),
       });
       return { TaskId };
     }),
@@ -64,6 +96,13 @@ export function recordingActions(tasks: RecordingTasks): CloudAction[] {
         };
       },
     ),
+    defineAction('ModifyCloudRecording', modifyParams, async (p) => {
+      await tasks.modify(p.SdkAppId, p.TaskId, {
+        ...(p.SubscribeStreamUserIds ? { subscribe: p.SubscribeStreamUserIds } : {}),
+        ...(p.MixLayoutParams ? { mixLayout: p.MixLayoutParams } : {}),
+      });
+      return { TaskId: p.TaskId };
+    }),
     defineAction('DeleteCloudRecording', z.object({ SdkAppId: sdkAppIdParam, TaskId: taskId }).strict(), async (p) => {
       await tasks.delete(p.SdkAppId, p.TaskId);
       return { TaskId: p.TaskId };

@@ -20,6 +20,9 @@ const TRTC_CODE: Partial<Record<ErrorCode, string>> = {
   RECORDING_TASK_NOT_FOUND: 'InvalidParameter.TaskId',
   RECORDING_NOT_CONFIGURED: 'FailedOperation',
   RECORDING_START_FAILED: 'FailedOperation',
+  RECORDING_TASK_EXITED: 'FailedOperation',
+  RECORDING_STORAGE_DENIED: 'InvalidParameter',
+  RECORDING_NOT_MIXED: 'InvalidParameter.MixLayoutParams',
 };
 
 /** TRTC's specific codes for the monitoring queries' refusals (query-params.ts names the reason). */
