@@ -94,3 +94,24 @@ export async function oneWayVideoCall(
   await b.waitForStats('B decodes A', (stats) => framesDecoded(stats) > 10, options.timeoutMs ?? 20_000);
   return [a, b];
 }
+
+/**
+ * Makes the viewer behave as apps do: start `userId`'s main video again whenever it becomes available again. A
+ * user who left and came back (for instance when both sides rejoin after their node died, the viewer first) is a
+ * new remote user to the SDK, and TRTC's SDK does not play a returning user's video by itself.
+ */
+export async function replayOnReturn(viewer: ClientPage, userId: string): Promise<void> {
+  const installed = await viewer.call((t, uid) => {
+    type Available = { userId: string; streamType: string };
+    const trtc = t as {
+      on(event: string, f: (p: Available) => void): void;
+      startRemoteVideo(a: unknown): Promise<void>;
+    };
+    const EVENT = (globalThis as unknown as { TRTC: { EVENT: Record<string, string> } }).TRTC.EVENT;
+    trtc.on(EVENT['REMOTE_VIDEO_AVAILABLE']!, (p) => {
+      if (p.userId === uid && p.streamType === 'main')
+        void trtc.startRemoteVideo({ userId: uid, streamType: 'main', view: 'remote' }).catch(() => undefined);
+    });
+  }, userId);
+  assert.equal(installed.ok, true, `replayOnReturn: ${JSON.stringify(installed)}`);
+}

@@ -71,6 +71,12 @@ export class RemoteMedia {
   /** Hands over a (new) media session and receives everything wanted on it. */
   setSession(session: MediaSession | undefined): Promise<Map<string, unknown>> {
     this.#session = session;
+    // A reconciliation still running on the previous session (its node gone mid-request) must not hold up the
+    // new one: start a new chain. The old one finishes on the session it started with, which is closed.
+    this.#chain = Promise.resolve(new Map());
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#retries = 0;
     return this.reconcile();
   }
 

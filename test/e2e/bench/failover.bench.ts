@@ -9,7 +9,7 @@
  */
 import { launchPages, sleep, type ClientPage } from '../harness.ts';
 import { LocalCluster } from '../local-cluster.ts';
-import { framesDecoded, oneWayVideoCall } from '../network.ts';
+import { framesDecoded, oneWayVideoCall, replayOnReturn } from '../network.ts';
 
 const KILLS = Number(process.argv[2] ?? 10);
 
@@ -53,6 +53,7 @@ try {
       { timeoutMs: 40_000 },
     );
     if ((await cluster.lease(roomId)) !== 'node-a') throw new Error('the room is not on node A');
+    await replayOnReturn(viewer, 'userA');
     const killedAt = Date.now();
     const killed = cluster.kill('node-a');
     const reconnected = await Promise.all([anchor, viewer].map((p) => connectedAgain(p, killedAt)));
