@@ -51,6 +51,8 @@ export class RemoteMedia {
   readonly #autoplay = new AutoplayGate();
   #session: MediaSession | undefined;
   #chain: Promise<Map<string, unknown>> = Promise.resolve(new Map());
+  /** Bumped with each new media session: reconciliations queued for an earlier one are dropped. */
+  #generation = 0;
   /** Pending retry of streams that failed to be received (e.g. while a rejoin settles), and how many in a row. */
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retries = 0;
@@ -70,13 +72,17 @@ export class RemoteMedia {
 
   /** Hands over a (new) media session and receives everything wanted on it. */
   setSession(session: MediaSession | undefined): Promise<Map<string, unknown>> {
+    if (session !== this.#session) {
+      // A reconciliation still running on the previous session (its node gone mid-request) must not hold up the
+      // new one: a new chain starts, and what was queued on the old one is dropped. The one running finishes on
+      // the session it started with, which is closed; two never run on the same session.
+      this.#generation++;
+      this.#chain = Promise.resolve(new Map());
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#retries = 0;
+    }
     this.#session = session;
-    // A reconciliation still running on the previous session (its node gone mid-request) must not hold up the
-    // new one: start a new chain. The old one finishes on the session it started with, which is closed.
-    this.#chain = Promise.resolve(new Map());
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    this.#retries = 0;
     return this.reconcile();
   }
 
@@ -185,7 +191,10 @@ export class RemoteMedia {
 
   /** Brings consumption in line with wishes and availability; resolves with per-producer errors. */
   reconcile(): Promise<Map<string, unknown>> {
-    this.#chain = this.#chain.catch(() => new Map()).then(() => this.#reconcileNow());
+    const generation = this.#generation;
+    this.#chain = this.#chain
+      .catch(() => new Map())
+      .then(() => (generation === this.#generation ? this.#reconcileNow() : new Map()));
     return this.#chain;
   }
 
