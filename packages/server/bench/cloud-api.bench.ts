@@ -104,7 +104,11 @@ async function main(): Promise<void> {
   const { startTestServer } = await import('../src/testing/test-server.ts');
   const { loadOrCreateDevKeys } = await import('../src/dev-keys.ts');
   const { roomEvent } = await import('../src/callbacks/events.ts');
-  const t = await startTestServer({ api: { requestsPerSecondPerApp: 1_000_000 } });
+  const t = await startTestServer({
+    api: { requestsPerSecondPerApp: 1_000_000 },
+    // The receiver is this process on loopback over plain http, which the callback URL policy refuses by default.
+    callbacks: { allowedHosts: ['127.0.0.1'], allowInsecureHttp: true },
+  });
   const keys = loadOrCreateDevKeys({ dataDir: t.dataDir } as never);
   try {
     // Some history to list: 200 calls in the last hours (DescribeRoomInfo returns the first page of 10).
