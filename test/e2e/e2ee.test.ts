@@ -20,6 +20,7 @@ import {
   THUMBNAIL,
 } from '../../packages/server/src/testing/media-tap.ts';
 import { sleep, startE2E, type ClientPage, type E2E, type RtpStats } from './harness.ts';
+import { CHECKERBOARD_CAMERA } from './recording-media.ts';
 
 let e2e: E2E;
 let producers: ProducerWatch;
@@ -374,21 +375,7 @@ describe('end-to-end encryption (Chromium)', { timeout: 300_000 }, () => {
   test('the server is blind: a tap on the SFU decodes plain video and none of the encrypted video', async () => {
     const page = await open('P');
     // A known picture (a 2×2 checkerboard, redrawn 15 times a second with a moving dot) as the camera.
-    await page.page.evaluate(`(() => {
-      const canvas = document.createElement('canvas');
-      canvas.width = 320;
-      canvas.height = 240;
-      const g = canvas.getContext('2d');
-      let tick = 0;
-      const draw = () => {
-        g.fillStyle = '#fff'; g.fillRect(0, 0, 320, 240);
-        g.fillStyle = '#000'; g.fillRect(160, 0, 160, 120); g.fillRect(0, 120, 160, 120);
-        g.fillStyle = '#888'; g.fillRect((tick++ * 4) % 300, 110, 20, 20);
-      };
-      draw();
-      setInterval(draw, 66);
-      window.patternTrack = canvas.captureStream(15).getVideoTracks()[0];
-    })()`);
+    await page.page.evaluate(CHECKERBOARD_CAMERA);
     const started = await page.call((t) =>
       (t as { startLocalVideo(c: unknown): Promise<void> }).startLocalVideo({
         view: 'local',
