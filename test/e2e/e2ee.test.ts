@@ -17,10 +17,9 @@ import {
   ProducerTap,
   ProducerWatch,
   RtpPayloadCapture,
-  THUMBNAIL,
 } from '../../packages/server/src/testing/media-tap.ts';
 import { sleep, startE2E, type ClientPage, type E2E, type RtpStats } from './harness.ts';
-import { CHECKERBOARD_CAMERA } from './recording-media.ts';
+import { CHECKERBOARD_CAMERA, showsCheckerboard } from './recording-media.ts';
 
 let e2e: E2E;
 let producers: ProducerWatch;
@@ -124,21 +123,6 @@ interface FrameCryptoLike {
 }
 const FRAME_TRANSFORM_MODULE: string = '../../packages/client/src/e2ee/frame-transform.ts';
 const { FrameCrypto } = (await import(FRAME_TRANSFORM_MODULE)) as { FrameCrypto: new () => FrameCryptoLike };
-
-/** Whether a grayscale thumbnail shows the test checkerboard: white, black / black, white quadrants. */
-function showsCheckerboard(frame: Buffer): boolean {
-  const { width, height } = THUMBNAIL;
-  const mean = (x0: number, y0: number) => {
-    // The inner half of a quadrant, clear of edges and of the moving dot.
-    let sum = 0;
-    let n = 0;
-    for (let y = y0 + height / 8; y < y0 + (3 * height) / 8 - 1; y++)
-      for (let x = x0 + width / 8; x < x0 + (3 * width) / 8; x++, n++) sum += frame[y * width + x] ?? 0;
-    return sum / n;
-  };
-  const [tl, tr, bl, br] = [mean(0, 0), mean(width / 2, 0), mean(0, height / 2), mean(width / 2, height / 2)];
-  return tl > 180 && br > 180 && tr < 75 && bl < 75;
-}
 
 /** The key commands a page's SDK gave its worker so far (KeyCommand objects, revived). */
 async function keyCommands(page: ClientPage): Promise<unknown[]> {

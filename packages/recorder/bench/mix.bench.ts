@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MixedRecording } from '../src/mix/mixed-recording.ts';
+import { ivfFrames, oggOpusPackets } from '../src/testing/media-files.ts';
 import { mixOutputFormat, parseMixLayout } from '../src/mix/mix-params.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -44,39 +45,8 @@ run([
 ]);
 const ogg = path.join(dir, 'src.ogg');
 run(['-f', 'lavfi', '-i', 'sine=f=440:r=48000', '-t', String(SECONDS), '-c:a', 'libopus', ogg]);
-const video: { pts: number; data: Buffer; keyframe: boolean }[] = [];
-{
-  const raw = fs.readFileSync(ivf);
-  const den = raw.readUInt32LE(16);
-  const num = raw.readUInt32LE(20);
-  for (let o = raw.readUInt16LE(6); o + 12 <= raw.length; ) {
-    const size = raw.readUInt32LE(o);
-    const data = raw.subarray(o + 12, o + 12 + size);
-    const pts = Math.round((Number(raw.readBigUInt64LE(o + 4)) * num * 90000) / den);
-    video.push({ pts, data, keyframe: (data[0]! & 1) === 0 });
-    o += 12 + size;
-  }
-}
-const audio: Buffer[] = [];
-{
-  const raw = fs.readFileSync(ogg);
-  let pending: Buffer[] = [];
-  for (let o = 0; o < raw.length; ) {
-    const segments = raw[o + 26]!;
-    let body = o + 27 + segments;
-    for (let i = 0; i < segments; i++) {
-      const l = raw[o + 27 + i]!;
-      pending.push(raw.subarray(body, body + l));
-      body += l;
-      if (l < 255) {
-        audio.push(Buffer.concat(pending));
-        pending = [];
-      }
-    }
-    o = body;
-  }
-  audio.splice(0, 2);
-}
+const video = ivfFrames(fs.readFileSync(ivf));
+const audio = oggOpusPackets(fs.readFileSync(ogg));
 
 // ffmpeg through a shell that reports its children's CPU time (`times`), since Node does not.
 const timesFile = path.join(dir, 'times.txt');

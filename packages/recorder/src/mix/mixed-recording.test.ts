@@ -14,6 +14,7 @@ import { Recorder } from '../recorder.ts';
 import { LocalDirectoryStorage, type StoredFile } from '../storage.ts';
 import { layoutTiles, type LayoutEntry } from './layout.ts';
 import { mixOutputFormat, parseMixLayout } from './mix-params.ts';
+import { ivfFrames, oggOpusPackets } from '../testing/media-files.ts';
 import { MixedRecording } from './mixed-recording.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-mix-test-'));
@@ -29,42 +30,14 @@ function ffmpeg(args: string[]): Buffer {
 function vp8Frames(source: string, seconds: number): { pts: number; data: Buffer; keyframe: boolean }[] {
   const file = path.join(dir, `${Math.random().toString(36).slice(2)}.ivf`);
   ffmpeg(['-f', 'lavfi', '-i', source, '-t', String(seconds), '-c:v', 'libvpx', '-g', '30', '-f', 'ivf', file]);
-  const raw = fs.readFileSync(file);
-  const den = raw.readUInt32LE(16);
-  const num = raw.readUInt32LE(20);
-  const frames = [];
-  for (let o = raw.readUInt16LE(6); o + 12 <= raw.length; ) {
-    const size = raw.readUInt32LE(o);
-    const pts = Number(raw.readBigUInt64LE(o + 4));
-    const data = raw.subarray(o + 12, o + 12 + size);
-    frames.push({ pts: Math.round((pts * num * 90000) / den), data, keyframe: (data[0]! & 1) === 0 });
-    o += 12 + size;
-  }
-  return frames;
+  return ivfFrames(fs.readFileSync(file));
 }
 
 /** 20 ms Opus packets of a sine, from an Ogg that ffmpeg's libopus wrote. */
 function opusPackets(frequency: number, seconds: number): Buffer[] {
   const file = path.join(dir, `${Math.random().toString(36).slice(2)}.ogg`);
   ffmpeg(['-f', 'lavfi', '-i', `sine=f=${frequency}:r=48000`, '-t', String(seconds), '-c:a', 'libopus', file]);
-  const raw = fs.readFileSync(file);
-  const packets: Buffer[] = [];
-  let pending: Buffer[] = [];
-  for (let o = 0; o < raw.length; ) {
-    const segments = raw[o + 26]!;
-    let body = o + 27 + segments;
-    for (let i = 0; i < segments; i++) {
-      const l = raw[o + 27 + i]!;
-      pending.push(raw.subarray(body, body + l));
-      body += l;
-      if (l < 255) {
-        packets.push(Buffer.concat(pending));
-        pending = [];
-      }
-    }
-    o = body;
-  }
-  return packets.slice(2); // OpusHead, OpusTags
+  return oggOpusPackets(fs.readFileSync(file));
 }
 
 interface Feed {
